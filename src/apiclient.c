@@ -1,0 +1,353 @@
+/*
+ * apiclient.c - HTTPS POSTs to the Kubernetes API server with libcurl.
+ *
+ * Connection reuse: each curl easy handle keeps its own kept-alive connection,
+ * and idle handles wait on a LIFO stack, so sequential reviews in a child go
+ * through the same warm connection and concurrent ones each get one. A curl
+ * share object carries TLS sessions and DNS between handles, so even a new
+ * handle resumes TLS instead of a full handshake.
+ */
+#include "apiclient.h"
+#include "credential.h"
+
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IDLE_HANDLES 64
+
+struct k8ssa_apiclient {
+    apr_pool_t *pool;
+    k8ssa_api_config cfg;
+    k8ssa_credential *cred;          /* NULL without AuthK8sTokenFile */
+    apr_thread_mutex_t *lock;        /* idle stack and counters */
+    CURL *idle[MAX_IDLE_HANDLES];
+    int nidle;
+    CURLSH *share;
+    apr_thread_mutex_t *share_lock[CURL_LOCK_DATA_LAST];
+    unsigned long requests;
+    unsigned long connections;
+};
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int too_large;
+} body_buffer;
+
+static apr_status_t global_cleanup(void *data)
+{
+    (void)data;
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
+void k8ssa_apiclient_global_init(apr_pool_t *pconf)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    apr_pool_cleanup_register(pconf, NULL, global_cleanup, apr_pool_cleanup_null);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    struct k8ssa_apiclient *c = ud;
+    (void)h;
+    (void)access;
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST && c->share_lock[data])
+        apr_thread_mutex_lock(c->share_lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    struct k8ssa_apiclient *c = ud;
+    (void)h;
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST && c->share_lock[data])
+        apr_thread_mutex_unlock(c->share_lock[data]);
+}
+
+static apr_status_t client_cleanup(void *data)
+{
+    struct k8ssa_apiclient *c = data;
+
+    while (c->nidle > 0)
+        curl_easy_cleanup(c->idle[--c->nidle]);
+    if (c->share != NULL) {
+        curl_share_cleanup(c->share);
+        c->share = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t k8ssa_apiclient_create(apr_pool_t *p, const k8ssa_api_config *cfg,
+                                    k8ssa_apiclient **out, const char **why)
+{
+    struct k8ssa_apiclient *c = apr_pcalloc(p, sizeof(*c));
+    apr_status_t rv;
+    int i;
+
+    c->pool = p;
+    c->cfg = *cfg;
+    c->cfg.server_url = apr_pstrdup(p, cfg->server_url);
+    c->cfg.ca_file = cfg->ca_file ? apr_pstrdup(p, cfg->ca_file) : NULL;
+    c->cfg.cert_file = cfg->cert_file ? apr_pstrdup(p, cfg->cert_file) : NULL;
+    c->cfg.key_file = cfg->key_file ? apr_pstrdup(p, cfg->key_file) : NULL;
+    c->cfg.user_agent = apr_pstrdup(p, cfg->user_agent ? cfg->user_agent : "mod_auth_k8ssa");
+    if (cfg->token_file != NULL) {
+        rv = k8ssa_credential_open(p, cfg->token_file, cfg->token_check_interval,
+                                   &c->cred, why);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    for (i = 0; rv == APR_SUCCESS && i < CURL_LOCK_DATA_LAST; i++)
+        rv = apr_thread_mutex_create(&c->share_lock[i], APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        *why = "cannot create a mutex";
+        return rv;
+    }
+    c->share = curl_share_init();
+    if (c->share != NULL) {
+        curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    }
+    apr_pool_cleanup_register(p, c, client_cleanup, apr_pool_cleanup_null);
+    *out = c;
+    return APR_SUCCESS;
+}
+
+static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    body_buffer *b = ud;
+    size_t n = size * nmemb;
+
+    if (b->len + n > K8SSA_API_MAX_BODY) {
+        b->too_large = 1;
+        return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        char *nb;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        nb = realloc(b->buf, cap);
+        if (nb == NULL)
+            return 0;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+    return n;
+}
+
+/* Options that never change for a handle of this client. */
+static CURL *new_handle(struct k8ssa_apiclient *c)
+{
+    CURL *h = curl_easy_init();
+
+    if (h == NULL)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->cfg.ca_file != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+    if (c->cfg.cert_file != NULL) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->cfg.key_file);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->cfg.user_agent);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    if (c->share != NULL)
+        curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    return h;
+}
+
+static CURL *checkout(struct k8ssa_apiclient *c)
+{
+    CURL *h = NULL;
+
+    apr_thread_mutex_lock(c->lock);
+    if (c->nidle > 0)
+        h = c->idle[--c->nidle];
+    apr_thread_mutex_unlock(c->lock);
+    return h ? h : new_handle(c);
+}
+
+static void checkin(struct k8ssa_apiclient *c, CURL *h, long new_connections)
+{
+    apr_thread_mutex_lock(c->lock);
+    c->connections += (unsigned long)new_connections;
+    if (c->nidle < MAX_IDLE_HANDLES) {
+        c->idle[c->nidle++] = h;
+        h = NULL;
+    }
+    apr_thread_mutex_unlock(c->lock);
+    if (h != NULL)
+        curl_easy_cleanup(h);
+}
+
+/* Errors where the connection died under a request: worth one fresh try. */
+static int is_reset(CURLcode rc)
+{
+    return rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING
+        || rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM;
+}
+
+typedef struct {
+    CURLcode rc;
+    long code;
+    long connects;
+    int too_large;
+    char errbuf[CURL_ERROR_SIZE];
+} attempt_result;
+
+static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const char *json,
+                    const char *token, int fresh, apr_interval_time_t left,
+                    body_buffer *body, attempt_result *ar)
+{
+    struct curl_slist *hdrs = NULL;
+    char *auth = NULL;
+    long ms = (long)apr_time_as_msec(left);
+
+    if (ms < 1)
+        ms = 1;
+    memset(ar, 0, sizeof(*ar));
+    body->len = 0;
+    body->too_large = 0;
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    if (token != NULL) {
+        size_t n = strlen(token) + sizeof("Authorization: Bearer ");
+        auth = malloc(n);
+        if (auth != NULL) {
+            memcpy(auth, "Authorization: Bearer ", sizeof("Authorization: Bearer ") - 1);
+            memcpy(auth + sizeof("Authorization: Bearer ") - 1, token, strlen(token) + 1);
+            hdrs = curl_slist_append(hdrs, auth);
+            memset(auth, 0, n);
+            free(auth);
+        }
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ar->errbuf);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+
+    ar->rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ar->code);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &ar->connects);
+    ar->too_large = body->too_large;
+
+    /* The slist holds the module token: detach it before freeing. */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    for (struct curl_slist *s = hdrs; s != NULL; s = s->next)
+        memset(s->data, 0, strlen(s->data));
+    curl_slist_free_all(hdrs);
+
+    apr_thread_mutex_lock(c->lock);
+    c->requests++;
+    apr_thread_mutex_unlock(c->lock);
+    (void)c;
+}
+
+void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
+                          const char *json, k8ssa_api_response *out)
+{
+    const char *url = apr_pstrcat(p, c->cfg.server_url, path, NULL);
+    apr_time_t deadline = apr_time_now() + c->cfg.timeout;
+    body_buffer body = { NULL, 0, 0, 0 };
+    attempt_result ar;
+    int retried = 0, reauthed = 0, fresh = 0;
+    long connects = 0;
+    CURL *h;
+
+    memset(out, 0, sizeof(*out));
+    h = checkout(c);
+    if (h == NULL) {
+        out->status = K8SSA_API_UNAVAILABLE;
+        out->error = "cannot create a curl handle";
+        return;
+    }
+    for (;;) {
+        apr_interval_time_t left = deadline - apr_time_now();
+        const char *token = c->cred ? k8ssa_credential_token(c->cred, p) : NULL;
+        int transient;
+
+        attempt(c, h, url, json, token, fresh, left, &body, &ar);
+        out->attempts++;
+        connects += ar.connects;
+        out->http_code = ar.rc == CURLE_OK ? ar.code : 0;
+        transient = (ar.rc == CURLE_OK && (ar.code == 429 || ar.code >= 500))
+                    || (ar.rc != CURLE_OK && is_reset(ar.rc) && !ar.too_large);
+        if (transient && !retried && deadline - apr_time_now() > 0) {
+            retried = 1;
+            fresh = 1;
+            continue;
+        }
+        /* A rotated token file: the API server refused the old token. */
+        if (ar.rc == CURLE_OK && ar.code == 401 && c->cred && !reauthed
+            && k8ssa_credential_reload(c->cred) && deadline - apr_time_now() > 0) {
+            reauthed = 1;
+            continue;
+        }
+        break;
+    }
+    checkin(c, h, connects);
+
+    if (ar.rc != CURLE_OK) {
+        out->status = K8SSA_API_UNAVAILABLE;
+        if (ar.too_large)
+            out->error = "answer larger than 1 MiB";
+        else
+            out->error = apr_psprintf(p, "%s%s%s", curl_easy_strerror(ar.rc),
+                                      ar.errbuf[0] ? ": " : "", ar.errbuf);
+    } else if (ar.code >= 200 && ar.code < 300) {
+        out->status = K8SSA_API_OK;
+        out->body = body.buf ? apr_pstrmemdup(p, body.buf, body.len) : "";
+        out->body_len = body.len;
+    } else if (ar.code == 401 || ar.code == 403) {
+        out->status = K8SSA_API_CREDENTIALS;
+        out->error = apr_psprintf(p, "HTTP %ld", ar.code);
+    } else if (ar.code == 429 || ar.code >= 500) {
+        out->status = K8SSA_API_UNAVAILABLE;
+        out->error = apr_psprintf(p, "HTTP %ld", ar.code);
+    } else {
+        out->status = K8SSA_API_UNEXPECTED;
+        out->error = apr_psprintf(p, "unexpected HTTP %ld", ar.code);
+    }
+    free(body.buf);
+}
+
+void k8ssa_apiclient_stats(k8ssa_apiclient *c, k8ssa_api_stats *out)
+{
+    apr_thread_mutex_lock(c->lock);
+    out->requests = c->requests;
+    out->connections = c->connections;
+    apr_thread_mutex_unlock(c->lock);
+    out->credential_reloads = c->cred ? k8ssa_credential_reloads(c->cred) : 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * bearer.c - RFC 6750 section 2.1:
+ *   credentials = "Bearer" 1*SP b64token
+ *   b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ */
+#include "bearer.h"
+
+#include <string.h>
+
+static int is_b64token_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+        || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+int k8ssa_is_b64token(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && is_b64token_char((unsigned char)s[i]))
+        i++;
+    if (i == 0)
+        return 0;
+    while (i < len && s[i] == '=')
+        i++;
+    return i == len;
+}
+
+static int ascii_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+k8ssa_bearer_status k8ssa_bearer_parse(const char *header, size_t *token_off,
+                                       size_t *token_len)
+{
+    static const char scheme[] = "bearer";
+    const size_t scheme_len = sizeof(scheme) - 1;
+    size_t i, start, end;
+
+    if (header == NULL)
+        return K8SSA_BEARER_ABSENT;
+    for (i = 0; i < scheme_len; i++) {
+        if (header[i] == '\0' || ascii_lower((unsigned char)header[i]) != scheme[i])
+            return K8SSA_BEARER_ABSENT;
+    }
+    /* "Bearerfoo" is another scheme; "Bearer" alone is an empty credential. */
+    if (header[i] != '\0' && header[i] != ' ' && header[i] != '\t')
+        return K8SSA_BEARER_ABSENT;
+
+    while (header[i] == ' ')
+        i++;
+    start = i;
+    end = start + strlen(header + start);
+    /* httpd keeps trailing whitespace of a field value; it is not part of it. */
+    while (end > start && (header[end - 1] == ' ' || header[end - 1] == '\t'))
+        end--;
+    if (end == start)
+        return K8SSA_BEARER_EMPTY;
+    if (start == scheme_len)  /* a tab, not 1*SP, after the scheme */
+        return K8SSA_BEARER_BAD_SYNTAX;
+    if (end - start > K8SSA_BEARER_MAX_TOKEN)
+        return K8SSA_BEARER_TOO_LONG;
+    if (!k8ssa_is_b64token(header + start, end - start))
+        return K8SSA_BEARER_BAD_SYNTAX;
+    *token_off = start;
+    *token_len = end - start;
+    return K8SSA_BEARER_OK;
+}
+
+const char *k8ssa_bearer_status_reason(k8ssa_bearer_status st)
+{
+    switch (st) {
+    case K8SSA_BEARER_OK:         return "ok";
+    case K8SSA_BEARER_ABSENT:     return "no Bearer credentials";
+    case K8SSA_BEARER_EMPTY:      return "empty Bearer token";
+    case K8SSA_BEARER_BAD_SYNTAX: return "Bearer token is not an RFC 6750 b64token";
+    case K8SSA_BEARER_TOO_LONG:   return "Bearer token longer than 16 KiB";
+    }
+    return "unknown";
+}

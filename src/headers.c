@@ -1,0 +1,78 @@
+/*
+ * headers.c - identity header names.
+ *
+ * Spoof matching folds case and treats '-' and '_' alike because CGI, PHP,
+ * WSGI and many proxies turn both into the same environment variable name: a
+ * client sending "X_Remote_User" must not reach a backend reading
+ * HTTP_X_REMOTE_USER.
+ */
+#include "headers.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+static int fold(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + ('a' - 'A');
+    if (c == '_')
+        return '-';
+    return c;
+}
+
+int k8ssa_header_name_has_prefix(const char *name, const char *prefix)
+{
+    if (name == NULL || prefix == NULL)
+        return 0;
+    for (; *prefix; name++, prefix++) {
+        if (*name == '\0' || fold((unsigned char)*name) != fold((unsigned char)*prefix))
+            return 0;
+    }
+    return 1;
+}
+
+int k8ssa_header_name_equals(const char *name, const char *configured)
+{
+    return k8ssa_header_name_has_prefix(name, configured)
+        && strlen(name) == strlen(configured);
+}
+
+/* RFC 9110 tchar */
+static int is_tchar(unsigned char c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+int k8ssa_is_header_name(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (; *s; s++) {
+        if (!is_tchar((unsigned char)*s))
+            return 0;
+    }
+    return 1;
+}
+
+const char *k8ssa_extra_key_encode(apr_pool_t *p, const char *key)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(key), i, o = 0;
+    char *out = apr_palloc(p, n * 3 + 1);
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        /* '%' is escaped too: the reader path-unescapes the whole key. */
+        if (is_tchar(c) && c != '%') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0x0f];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

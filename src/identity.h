@@ -1,0 +1,52 @@
+/*
+ * identity.h - who a reviewed token is: the TokenReview's status.user plus the
+ * audiences the API server confirmed. Plain C data allocated from an APR pool.
+ */
+#ifndef K8SSA_IDENTITY_H
+#define K8SSA_IDENTITY_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+
+/* Limits on what an API server answer may carry; an answer beyond them is
+ * treated as unparseable rather than exported in part. */
+#define K8SSA_MAX_STRING     4096   /* one username, uid, group, key or value */
+#define K8SSA_MAX_GROUPS     1024
+#define K8SSA_MAX_EXTRA_KEYS 64
+#define K8SSA_MAX_EXTRA_VALS 64     /* values under one extra key */
+#define K8SSA_MAX_AUDIENCES  64
+
+typedef struct {
+    const char *key;
+    const char **values;
+    size_t nvalues;
+} k8ssa_extra;
+
+typedef struct {
+    const char *username;          /* never NULL or empty once authenticated */
+    const char *uid;               /* "" when the API server sent none */
+    const char **groups;
+    size_t ngroups;
+    k8ssa_extra *extra;
+    size_t nextra;
+    const char **audiences;        /* status.audiences as answered */
+    size_t naudiences;
+} k8ssa_identity;
+
+/*
+ * For usernames "system:serviceaccount:<ns>:<name>" sets *ns and *name (pool
+ * copies) and returns 1; returns 0 for any other username, or when ns or name
+ * is empty or name contains ':'.
+ */
+int k8ssa_identity_serviceaccount(apr_pool_t *p, const char *username,
+                                  const char **ns, const char **name);
+
+/* Groups joined by sep (e.g. "," for K8S_GROUPS). */
+const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
+                                       const char *sep);
+
+/* 1 when s[0..len) holds no control character (C0, DEL) and no NUL; such
+ * strings are safe to put in a header value or an environment variable. */
+int k8ssa_is_printable(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * tokenkey.h - the name of a token: HMAC-SHA256 with a secret over the API
+ * server URL, the sorted audiences and the token, each length-prefixed.
+ *
+ * It keys cached reviews and, shortened, names a token in logs: the raw token
+ * is never stored, used as a key or logged.
+ */
+#ifndef K8SSA_TOKENKEY_H
+#define K8SSA_TOKENKEY_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+
+#define K8SSA_TOKENKEY_LEN 32
+#define K8SSA_SECRET_MIN_LEN 32
+
+/* 0 on success; -1 when libcrypto fails. Audience order does not matter. */
+int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
+                   const char *server_url, const char *const *audiences,
+                   size_t naudiences, const char *token, size_t token_len,
+                   unsigned char out[K8SSA_TOKENKEY_LEN]);
+
+/* The first 6 bytes of a key as 12 lower-case hex digits, for log lines. */
+const char *k8ssa_tokenkey_fingerprint(apr_pool_t *p,
+                                       const unsigned char key[K8SSA_TOKENKEY_LEN]);
+
+/* Fills buf with cryptographically random bytes; 0 on success. */
+int k8ssa_random_bytes(unsigned char *buf, size_t len);
+
+#endif

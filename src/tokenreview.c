@@ -1,0 +1,268 @@
+/*
+ * tokenreview.c - building a TokenReview and judging the answer.
+ *
+ * The answer is untrusted input: it is parsed strictly (RFC 8259, valid UTF-8,
+ * bounded depth and sizes) and every string that could reach a header or the
+ * environment must be free of control characters. Anything doubtful is
+ * UNPARSEABLE, which the module turns into a 503: an error is never an identity.
+ */
+#include "tokenreview.h"
+
+#include <apr_strings.h>
+#include <json-c/json.h>
+#include <string.h>
+
+char *k8ssa_tokenreview_request(apr_pool_t *p, const char *token, size_t token_len,
+                                const char *const *audiences, size_t naudiences)
+{
+    json_object *root = json_object_new_object();
+    json_object *spec = json_object_new_object();
+    const char *text;
+    char *out;
+    size_t i;
+
+    json_object_object_add(root, "apiVersion",
+                           json_object_new_string("authentication.k8s.io/v1"));
+    json_object_object_add(root, "kind", json_object_new_string("TokenReview"));
+    json_object_object_add(spec, "token", json_object_new_string_len(token, (int)token_len));
+    if (naudiences > 0) {
+        json_object *auds = json_object_new_array_ext((int)naudiences);
+        for (i = 0; i < naudiences; i++)
+            json_object_array_add(auds, json_object_new_string(audiences[i]));
+        json_object_object_add(spec, "audiences", auds);
+    }
+    json_object_object_add(root, "spec", spec);
+    text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN
+                                                | JSON_C_TO_STRING_NOSLASHESCAPE);
+    out = apr_pstrdup(p, text);
+    json_object_put(root);
+    return out;
+}
+
+/* Parsing context: the first failure wins and is reported as detail. */
+typedef struct {
+    apr_pool_t *p;
+    const char *why;
+} parse_ctx;
+
+static int fail(parse_ctx *c, const char *why)
+{
+    if (c->why == NULL)
+        c->why = why;
+    return 0;
+}
+
+/* A printable string member copied into the pool; *out NULL when absent.
+ * Returns 0 (with a reason) on a wrong type, control characters or length. */
+static int get_string(parse_ctx *c, json_object *obj, const char *key,
+                      const char **out, const char *what)
+{
+    json_object *v;
+    size_t len;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return 1;
+    if (!json_object_is_type(v, json_type_string))
+        return fail(c, what);
+    len = (size_t)json_object_get_string_len(v);
+    if (len > K8SSA_MAX_STRING || !k8ssa_is_printable(json_object_get_string(v), len))
+        return fail(c, what);
+    *out = apr_pstrmemdup(c->p, json_object_get_string(v), (apr_size_t)len);
+    return 1;
+}
+
+/* A string array (absent or null: empty) with at most max entries. */
+static int get_string_array(parse_ctx *c, json_object *arr, size_t max,
+                            const char ***out, size_t *n, const char *what)
+{
+    size_t i, len;
+
+    *out = NULL;
+    *n = 0;
+    if (arr == NULL)
+        return 1;
+    if (!json_object_is_type(arr, json_type_array))
+        return fail(c, what);
+    len = json_object_array_length(arr);
+    if (len > max)
+        return fail(c, what);
+    *out = apr_pcalloc(c->p, (len + 1) * sizeof(**out));
+    for (i = 0; i < len; i++) {
+        json_object *v = json_object_array_get_idx(arr, i);
+        size_t slen;
+        if (!json_object_is_type(v, json_type_string))
+            return fail(c, what);
+        slen = (size_t)json_object_get_string_len(v);
+        if (slen > K8SSA_MAX_STRING || !k8ssa_is_printable(json_object_get_string(v), slen))
+            return fail(c, what);
+        (*out)[i] = apr_pstrmemdup(c->p, json_object_get_string(v), (apr_size_t)slen);
+    }
+    *n = len;
+    return 1;
+}
+
+static json_object *member(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
+static int get_extra(parse_ctx *c, json_object *obj, k8ssa_identity *id)
+{
+    size_t n = 0;
+
+    if (obj == NULL)
+        return 1;
+    if (!json_object_is_type(obj, json_type_object))
+        return fail(c, "status.user.extra is not an object");
+    if ((size_t)json_object_object_length(obj) > K8SSA_MAX_EXTRA_KEYS)
+        return fail(c, "status.user.extra has too many keys");
+    id->extra = apr_pcalloc(c->p, ((size_t)json_object_object_length(obj) + 1)
+                                  * sizeof(*id->extra));
+    json_object_object_foreach(obj, key, val) {
+        size_t klen = strlen(key);
+        k8ssa_extra *e = &id->extra[n];
+        if (klen == 0 || klen > K8SSA_MAX_STRING || !k8ssa_is_printable(key, klen))
+            return fail(c, "status.user.extra has an unusable key");
+        e->key = apr_pstrmemdup(c->p, key, klen);
+        if (val == NULL
+            || !get_string_array(c, val, K8SSA_MAX_EXTRA_VALS, &e->values, &e->nvalues,
+                                 "status.user.extra values are not a list of printable strings"))
+            return fail(c, "status.user.extra values are not a list of printable strings");
+        n++;
+    }
+    id->nextra = n;
+    return 1;
+}
+
+static int shares_audience(const k8ssa_identity *id, const char *const *wanted,
+                           size_t nwanted)
+{
+    size_t i, j;
+
+    for (i = 0; i < id->naudiences; i++)
+        for (j = 0; j < nwanted; j++)
+            if (strcmp(id->audiences[i], wanted[j]) == 0)
+                return 1;
+    return 0;
+}
+
+static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
+{
+    struct json_tokener *tok;
+    json_object *root;
+    size_t end;
+
+    if (len == 0 || len > K8SSA_MAX_RESPONSE_BYTES) {
+        fail(c, len == 0 ? "empty answer" : "answer too large");
+        return NULL;
+    }
+    tok = json_tokener_new_ex(K8SSA_MAX_JSON_DEPTH);
+    if (tok == NULL) {
+        fail(c, "out of memory");
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    root = json_tokener_parse_ex(tok, body, (int)len);
+    if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+        fail(c, "answer is not valid JSON");
+        json_object_put(root);
+        json_tokener_free(tok);
+        return NULL;
+    }
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    while (end < len && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r'
+                         || body[end] == '\t'))
+        end++;
+    if (end != len) {
+        fail(c, "trailing bytes after the JSON answer");
+        json_object_put(root);
+        return NULL;
+    }
+    return root;
+}
+
+static k8ssa_review_outcome judge(parse_ctx *c, json_object *root,
+                                  const char *const *wanted, size_t nwanted,
+                                  k8ssa_review_result *out)
+{
+    json_object *status, *user, *authn, *v;
+    k8ssa_identity *id;
+    const char *err = NULL;
+
+    if (!json_object_is_type(root, json_type_object)
+        || (v = member(root, "kind")) == NULL
+        || !json_object_is_type(v, json_type_string)
+        || strcmp(json_object_get_string(v), "TokenReview") != 0)
+        return fail(c, "answer is not a TokenReview"), K8SSA_REVIEW_UNPARSEABLE;
+    status = member(root, "status");
+    if (status == NULL || !json_object_is_type(status, json_type_object))
+        return fail(c, "TokenReview has no status object"), K8SSA_REVIEW_UNPARSEABLE;
+    if (!get_string(c, status, "error", &err, "status.error is not a printable string"))
+        return K8SSA_REVIEW_UNPARSEABLE;
+    authn = member(status, "authenticated");
+    if (authn != NULL && !json_object_is_type(authn, json_type_boolean))
+        return fail(c, "status.authenticated is not a boolean"), K8SSA_REVIEW_UNPARSEABLE;
+
+    id = apr_pcalloc(c->p, sizeof(*id));
+    if (!get_string_array(c, member(status, "audiences"), K8SSA_MAX_AUDIENCES,
+                          &id->audiences, &id->naudiences,
+                          "status.audiences is not a list of printable strings"))
+        return K8SSA_REVIEW_UNPARSEABLE;
+
+    if (authn == NULL || !json_object_get_boolean(authn)) {
+        out->detail = err ? err : "token not authenticated";
+        return K8SSA_REVIEW_REJECTED;
+    }
+
+    user = member(status, "user");
+    if (user == NULL || !json_object_is_type(user, json_type_object))
+        return fail(c, "authenticated TokenReview without status.user"),
+               K8SSA_REVIEW_UNPARSEABLE;
+    if (!get_string(c, user, "username", &id->username,
+                    "status.user.username is not a printable string")
+        || !get_string(c, user, "uid", &id->uid, "status.user.uid is not a printable string")
+        || !get_string_array(c, member(user, "groups"), K8SSA_MAX_GROUPS, &id->groups,
+                             &id->ngroups, "status.user.groups is not a list of printable strings")
+        || !get_extra(c, member(user, "extra"), id))
+        return K8SSA_REVIEW_UNPARSEABLE;
+    if (id->username == NULL || id->username[0] == '\0')
+        return fail(c, "authenticated TokenReview without a username"),
+               K8SSA_REVIEW_UNPARSEABLE;
+    if (id->uid == NULL)
+        id->uid = "";
+
+    /* An audience-aware API server echoes the requested audiences it found in
+     * the token; an empty list then means it ignored them: not good enough. */
+    if (nwanted > 0 && !shares_audience(id, wanted, nwanted)) {
+        out->detail = "token audiences do not include any of AuthK8sAudiences";
+        return K8SSA_REVIEW_REJECTED;
+    }
+    out->id = id;
+    return K8SSA_REVIEW_AUTHENTICATED;
+}
+
+void k8ssa_tokenreview_parse(apr_pool_t *p, const char *body, size_t len,
+                             const char *const *audiences, size_t naudiences,
+                             k8ssa_review_result *out)
+{
+    parse_ctx c = { p, NULL };
+    json_object *root;
+
+    memset(out, 0, sizeof(*out));
+    root = parse_json(&c, body, len);
+    if (root == NULL) {
+        out->outcome = K8SSA_REVIEW_UNPARSEABLE;
+    } else {
+        out->outcome = judge(&c, root, audiences, naudiences, out);
+        json_object_put(root);
+    }
+    if (out->outcome == K8SSA_REVIEW_UNPARSEABLE) {
+        out->id = NULL;
+        out->detail = c.why ? c.why : "unparseable TokenReview";
+    }
+}

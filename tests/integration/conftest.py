@@ -1,0 +1,67 @@
+"""Fixtures of the integration suite (see helpers.py)."""
+
+import os
+
+import pytest
+
+import helpers
+
+
+@pytest.fixture(scope="session")
+def harness():
+    if not os.path.exists(helpers.MODULE_SO):
+        pytest.fail("module not built: %s (run make first)" % helpers.MODULE_SO, pytrace=False)
+    h = helpers.Harness()
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="session")
+def standin_only():
+    """A harness for tests of the stand-in itself (no module needed)."""
+    h = helpers.Harness()
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def api(harness):
+    return harness.api
+
+
+@pytest.fixture(autouse=True)
+def _reset_state(request):
+    """Each test starts with a normal stand-in and zero counters."""
+    for name in ("harness", "standin_only"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()
+    yield
+
+
+@pytest.fixture
+def start_httpd(harness):
+    """Factory: start_httpd(conf, server_conf=None, env=None) -> running Httpd,
+    stopped when the test ends."""
+    started = []
+
+    def start(conf, server_conf=None, env=None):
+        h = harness.httpd(conf, server_conf=server_conf, env=env)
+        h.start()
+        started.append(h)
+        return h
+
+    yield start
+    for h in started:
+        h.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        h = item.funcargs.get("harness") if hasattr(item, "funcargs") else None
+        if h is not None:
+            for srv in h.live:
+                tail = "\n".join(srv.error_log().splitlines()[-80:])
+                rep.sections.append(("httpd %s error.log (tail)" % srv.dir, tail))

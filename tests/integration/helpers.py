@@ -1,0 +1,408 @@
+"""Harness for the integration suite: a work directory httpd's children can
+read, the Kubernetes API stand-in, an echo backend, a CGI script and an httpd
+launcher. conftest.py turns these into fixtures; tests import the helpers."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+TOP_SRCDIR = os.path.abspath(os.environ.get("top_srcdir") or ROOT)
+TOP_BUILDDIR = os.path.abspath(os.environ.get("top_builddir") or ROOT)
+sys.path.insert(0, os.path.join(TOP_SRCDIR, "tests", "kubeapi"))
+
+from standin import KubeAPI, MODULE_CERT_CN, make_pki  # noqa: E402
+
+MODULE_SO = os.environ.get("K8SSA_MODULE_SO") or \
+    os.path.join(TOP_BUILDDIR, ".libs", "mod_auth_k8ssa.so")
+APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
+MODDIR = os.environ.get("APACHE2_MODULES", "/usr/lib/apache2/modules")
+HTTPD_THREADS = 8
+REALM = "k8s test"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_file(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def parse_challenge(value):
+    """'Bearer realm="x", error="y"' -> ('bearer', {'realm': 'x', 'error': 'y'})."""
+    m = re.match(r'\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*(.*)$', value or "")
+    assert m, "unparseable challenge %r" % value
+    scheme, rest = m.group(1).lower(), m.group(2)
+    params = {}
+    pos = 0
+    pat = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)')
+    while pos < len(rest):
+        pm = pat.match(rest, pos)
+        assert pm and pm.end() > pos, "unparseable challenge parameters %r" % value
+        params[pm.group(1).lower()] = re.sub(r'\\(.)', r'\1', pm.group(2)) \
+            if pm.group(2) is not None else pm.group(3)
+        pos = pm.end()
+    return scheme, params
+
+
+def assert_challenge(resp, error=None, realm=REALM):
+    """The response carries exactly one Bearer challenge with this realm and
+    error (None: no error parameter). An error_description is tolerated."""
+    values = [v for k, v in resp.raw.headers.items() if k.lower() == "www-authenticate"]
+    assert len(values) == 1, "WWW-Authenticate fields: %r" % values
+    scheme, params = parse_challenge(values[0])
+    assert scheme == "bearer", values[0]
+    params.pop("error_description", None)
+    expected = {"realm": realm}
+    if error is not None:
+        expected["error"] = error
+    assert params == expected, values[0]
+
+
+def assert_no_challenge(resp):
+    assert "WWW-Authenticate" not in resp.headers, resp.headers.get("WWW-Authenticate")
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+# --------------------------------------------------------------------------
+# Echo backend
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        with self.server.lock:
+            self.server.count += 1
+        body = json.dumps({"method": self.command, "path": self.path,
+                           "headers": [[k, v] for k, v in self.headers.items()]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
+
+
+class EchoBackend:
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+        self.server.daemon_threads = True
+        self.server.lock = threading.Lock()
+        self.server.count = 0
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    @property
+    def count(self):
+        return self.server.count
+
+    def reset(self):
+        with self.server.lock:
+            self.server.count = 0
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def echo_headers(resp):
+    """The headers the echo backend received: list of [name, value]."""
+    assert resp.status_code == 200, (resp.status_code, resp.text[:500])
+    return resp.json()["headers"]
+
+
+def header_values(headers, name):
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+CGI_SCRIPT = """#!/usr/bin/python3
+import json, os
+body = json.dumps(dict(os.environ))
+print("Content-Type: application/json")
+print("Content-Length: %d" % len(body.encode()))
+print()
+print(body, end="")
+"""
+
+
+# --------------------------------------------------------------------------
+# httpd
+
+
+CONF_TEMPLATE = """\
+ServerRoot "{dir}"
+ServerName localhost
+Listen 127.0.0.1:{port}
+PidFile "{dir}/httpd.pid"
+DefaultRuntimeDir "{dir}/run"
+ErrorLog "{dir}/error.log"
+LogLevel warn auth_k8ssa:debug
+
+LoadModule mpm_event_module {moddir}/mod_mpm_event.so
+LoadModule authn_core_module {moddir}/mod_authn_core.so
+LoadModule authz_core_module {moddir}/mod_authz_core.so
+LoadModule authz_user_module {moddir}/mod_authz_user.so
+LoadModule authz_host_module {moddir}/mod_authz_host.so
+LoadModule proxy_module {moddir}/mod_proxy.so
+LoadModule proxy_http_module {moddir}/mod_proxy_http.so
+LoadModule cgid_module {moddir}/mod_cgid.so
+LoadModule alias_module {moddir}/mod_alias.so
+LoadModule env_module {moddir}/mod_env.so
+LoadModule headers_module {moddir}/mod_headers.so
+LoadModule setenvif_module {moddir}/mod_setenvif.so
+LoadModule auth_k8ssa_module {so}
+{usergroup}
+StartServers 1
+ServerLimit 1
+ThreadsPerChild {threads}
+ThreadLimit {threads}
+MinSpareThreads 1
+MaxSpareThreads {threads}
+MaxRequestWorkers {threads}
+MaxConnectionsPerChild 0
+LimitRequestFieldSize 65536
+Timeout 30
+KeepAlive On
+KeepAliveTimeout 5
+
+LogFormat "%h \\"%u\\" \\"%r\\" %>s %D" k8ssa
+CustomLog "{dir}/access.log" k8ssa
+
+ScriptAlias /cgi/ "{cgidir}/"
+
+# ---- server-level module configuration
+{server_conf}
+
+# ---- test configuration
+{conf}
+"""
+
+
+class Httpd:
+    def __init__(self, harness, conf, server_conf=None, env=None, name="httpd"):
+        self.h = harness
+        self.conf = conf
+        self.server_conf = harness.default_server_conf() if server_conf is None else server_conf
+        self.env = env
+        self.port = free_port()
+        self.dir = harness.subdir(name)
+        os.makedirs(os.path.join(self.dir, "run"), mode=0o755, exist_ok=True)
+        self.conf_path = os.path.join(self.dir, "httpd.conf")
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "error.log")
+
+    def config_text(self):
+        return self.h.config_text(self.dir, self.port, self.conf, self.server_conf)
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def start(self, timeout=15):
+        write_file(self.conf_path, self.config_text())
+        out = open(os.path.join(self.dir, "stdout.log"), "wb")
+        self.proc = subprocess.Popen([APACHE2, "-f", self.conf_path, "-DFOREGROUND"],
+                                     env=httpd_env(self.env), stdout=out,
+                                     stderr=subprocess.STDOUT, cwd=self.dir)
+        out.close()
+        deadline = time.time() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("httpd exited with %s at startup:\n%s" %
+                                   (self.proc.returncode, self.logs()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                self.stop()
+                raise RuntimeError("httpd did not listen in time:\n" + self.logs())
+            time.sleep(0.05)
+        self.h.live.append(self)
+        return self
+
+    def stop(self):
+        if self in self.h.live:
+            self.h.live.remove(self)
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def error_log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def logs(self):
+        text = ""
+        p = os.path.join(self.dir, "stdout.log")
+        if os.path.exists(p):
+            with open(p, errors="replace") as f:
+                text += f.read()
+        return text + self.error_log()
+
+
+def httpd_env(extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KUBERNETES_") and not k.startswith("APACHE")}
+    env["LANG"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class Harness:
+    """Session-wide state: work dir, PKI, stand-in, echo backend, CGI."""
+
+    def __init__(self):
+        self.workdir = tempfile.mkdtemp(prefix="k8ssa-it-", dir="/tmp")
+        os.chmod(self.workdir, 0o755)
+        self.live = []
+        self._n = 0
+        self.pki = make_pki(os.path.join(self.workdir, "pki"))
+        os.chmod(self.pki.dir, 0o755)
+        self.api = KubeAPI(self.pki).start()
+        self.module_token = self.api.module_token()
+        self.token_file = write_file(os.path.join(self.workdir, "module.token"),
+                                     self.module_token + "\n")
+        self.echo = EchoBackend()
+        self.cgidir = os.path.join(self.workdir, "cgi-bin")
+        os.makedirs(self.cgidir, mode=0o755)
+        os.chmod(self.cgidir, 0o755)
+        write_file(os.path.join(self.cgidir, "env.cgi"), CGI_SCRIPT, 0o755)
+
+    def subdir(self, name):
+        self._n += 1
+        d = os.path.join(self.workdir, "%s-%d" % (name, self._n))
+        os.makedirs(d, mode=0o755)
+        os.chmod(d, 0o755)
+        return d
+
+    def file(self, name, text, mode=0o644):
+        return write_file(os.path.join(self.workdir, name), text, mode)
+
+    def reset(self):
+        """State between tests: normal stand-in, counters zero, the default
+        module credential the only one accepted."""
+        self.api.reset()
+        self.api.set_module_tokens({self.module_token})
+        self.api.set_forbidden_tokens(())
+        self.api.client_cert_cns = {MODULE_CERT_CN}
+        self.echo.reset()
+
+    def default_server_conf(self, api_url=None, ca=None, token_file=None, timeout=None):
+        lines = ["AuthK8sAPIServer %s" % (api_url or self.api.url),
+                 'AuthK8sCAFile "%s"' % (ca or self.pki.ca_cert),
+                 'AuthK8sTokenFile "%s"' % (token_file or self.token_file)]
+        if timeout is not None:
+            lines.append("AuthK8sTimeout %s" % timeout)
+        return "\n".join(lines)
+
+    def config_text(self, d, port, conf, server_conf):
+        usergroup = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+        return CONF_TEMPLATE.format(dir=d, port=port, moddir=MODDIR, so=MODULE_SO,
+                                    usergroup=usergroup, threads=HTTPD_THREADS,
+                                    cgidir=self.cgidir, server_conf=server_conf, conf=conf)
+
+    def httpd(self, conf, server_conf=None, env=None, name="httpd"):
+        """An Httpd (not started; use start() or a with block)."""
+        return Httpd(self, conf, server_conf=server_conf, env=env, name=name)
+
+    def configtest(self, conf, server_conf=None, env=None):
+        """Runs apache2 -t on the configuration: (returncode, output)."""
+        d = self.subdir("configtest")
+        os.makedirs(os.path.join(d, "run"), mode=0o755, exist_ok=True)
+        if server_conf is None:
+            server_conf = self.default_server_conf()
+        path = write_file(os.path.join(d, "httpd.conf"),
+                          self.config_text(d, free_port(), conf, server_conf))
+        p = subprocess.run([APACHE2, "-t", "-f", path], env=httpd_env(env), cwd=d,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        out = p.stdout.decode(errors="replace")
+        log = os.path.join(d, "error.log")
+        if os.path.exists(log):
+            with open(log, errors="replace") as f:
+                out += f.read()
+        return p.returncode, out
+
+    def close(self):
+        for h in list(self.live):
+            h.stop()
+        self.api.stop()
+        self.echo.stop()
+        if not os.environ.get("K8SSA_KEEP_WORKDIR"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def location(path, body, realm=REALM, backend=None, extra=""):
+    """A <Location> with the AuthType, AuthName and body (Require lines,
+    directives). backend: an http URL to ProxyPass to."""
+    lines = ["<Location %s>" % path,
+             "    AuthType KubernetesServiceAccount",
+             '    AuthName "%s"' % realm]
+    lines += ["    " + l for l in body.strip().splitlines()]
+    if backend:
+        lines.append("    ProxyPass %s" % backend)
+    if extra:
+        lines += ["    " + l for l in extra.strip().splitlines()]
+    lines.append("</Location>")
+    return "\n".join(lines) + "\n"
+
+
+def raw_request(srv, path, headers, method="GET"):
+    """A request with exactly these header fields (name case, duplicates and
+    underscores kept, which requests' dict cannot do): (status, [(k, v)], body)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        c.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in headers:
+            c.putheader(k, v)
+        c.endheaders()
+        r = c.getresponse()
+        return r.status, r.getheaders(), r.read()
+    finally:
+        c.close()

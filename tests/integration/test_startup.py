@@ -1,0 +1,104 @@
+"""Configuration errors are caught at startup (apache2 -t) and name the
+directive."""
+
+import os
+
+import pytest
+
+from helpers import location
+
+
+def loc():
+    return location("/p", "Require valid-user")
+
+
+def test_valid_config_passes(harness):
+    rc, out = harness.configtest(loc())
+    assert rc == 0, out
+    assert "Syntax OK" in out
+
+
+def test_no_authtype_no_api_server_needed(harness):
+    rc, out = harness.configtest("<Location /x>\nRequire all granted\n</Location>\n",
+                                 server_conf="")
+    assert rc == 0, out
+
+
+def server(harness, **kw):
+    return harness.default_server_conf(**kw)
+
+
+@pytest.mark.parametrize("server_conf_fn,directive", [
+    (lambda h: server(h, api_url="http://127.0.0.1:6443"), "AuthK8sAPIServer"),
+    (lambda h: server(h, api_url="ftp://127.0.0.1:6443"), "AuthK8sAPIServer"),
+    (lambda h: server(h, api_url="not a url"), "AuthK8sAPIServer"),
+    (lambda h: server(h, timeout="0"), "AuthK8sTimeout"),
+    (lambda h: server(h, timeout="abc"), "AuthK8sTimeout"),
+    (lambda h: server(h, timeout="-3"), "AuthK8sTimeout"),
+    (lambda h: server(h, ca="/nonexistent/ca.crt"), "AuthK8sCAFile"),
+    (lambda h: server(h, token_file="/nonexistent/token"), "AuthK8sTokenFile"),
+], ids=["http-url", "ftp-url", "not-url", "timeout-0", "timeout-abc", "timeout-negative",
+        "cafile-missing", "tokenfile-missing"])
+def test_server_directive_errors(harness, server_conf_fn, directive):
+    rc, out = harness.configtest(loc(), server_conf=server_conf_fn(harness))
+    assert rc != 0, out
+    assert directive in out, out
+
+
+def test_client_certificate_without_key(harness):
+    sc = "AuthK8sAPIServer %s\nAuthK8sCAFile %s\nAuthK8sClientCertificate %s" % (
+        harness.api.url, harness.pki.ca_cert, harness.pki.client_cert)
+    rc, out = harness.configtest(loc(), server_conf=sc)
+    assert rc != 0, out
+    assert "AuthK8sClientKey" in out or "AuthK8sClientCertificate" in out, out
+
+
+def test_client_key_without_certificate(harness):
+    sc = "AuthK8sAPIServer %s\nAuthK8sCAFile %s\nAuthK8sClientKey %s" % (
+        harness.api.url, harness.pki.ca_cert, harness.pki.client_key)
+    rc, out = harness.configtest(loc(), server_conf=sc)
+    assert rc != 0, out
+    assert "AuthK8sClientKey" in out or "AuthK8sClientCertificate" in out, out
+
+
+def test_client_certificate_missing_file(harness):
+    sc = harness.default_server_conf() + \
+        "\nAuthK8sClientCertificate /nonexistent/c.crt\nAuthK8sClientKey %s" % harness.pki.client_key
+    rc, out = harness.configtest(loc(), server_conf=sc)
+    assert rc != 0, out
+    assert "AuthK8sClientCertificate" in out, out
+
+
+def test_authtype_without_api_server(harness):
+    sc = 'AuthK8sCAFile "%s"\nAuthK8sTokenFile "%s"' % (harness.pki.ca_cert, harness.token_file)
+    rc, out = harness.configtest(loc(), server_conf=sc)
+    assert rc != 0, out
+    assert "AuthK8sAPIServer" in out, out
+
+
+def test_authtype_in_vhost_without_api_server(harness):
+    conf = "<VirtualHost 127.0.0.1:*>\nServerName other\n%s</VirtualHost>\n" % loc()
+    rc, out = harness.configtest(conf, server_conf="")
+    assert rc != 0, out
+    assert "AuthK8sAPIServer" in out, out
+
+
+def test_in_cluster_env_is_enough(harness):
+    sc = 'AuthK8sCAFile "%s"\nAuthK8sTokenFile "%s"' % (harness.pki.ca_cert, harness.token_file)
+    rc, out = harness.configtest(loc(), server_conf=sc,
+                                 env={"KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                                      "KUBERNETES_SERVICE_PORT": "6443"})
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize("line,directive", [
+    ('AuthK8sUserHeader "Bad Header"', "AuthK8sUserHeader"),
+    ("AuthK8sUserHeader X:Y", "AuthK8sUserHeader"),
+    ('AuthK8sGroupsHeader "X(Y)"', "AuthK8sGroupsHeader"),
+    ('AuthK8sExtraHeaderPrefix "X Extra-"', "AuthK8sExtraHeaderPrefix"),
+    ("AuthK8sForwardToken maybe", "AuthK8sForwardToken"),
+])
+def test_directory_directive_errors(harness, line, directive):
+    rc, out = harness.configtest(location("/p", "Require valid-user\n" + line))
+    assert rc != 0, out
+    assert directive in out, out

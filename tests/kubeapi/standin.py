@@ -1,0 +1,619 @@
+#!/usr/bin/python3
+"""A stand-in for the Kubernetes API server's TokenReview endpoint.
+
+Written from the API reference of
+``POST /apis/authentication.k8s.io/v1/tokenreviews`` and from what
+kube-apiserver does (pkg/registry/authentication/tokenreview):
+
+* HTTPS only, with a PKI generated at test time (``make_pki``).
+* The caller (the module) authenticates with a bearer token from a set that
+  can change at runtime, or with a client certificate signed by the CA.
+  No or an unknown credential: 401 ``Status``; a caller in the forbidden set:
+  403 ``Status``.
+* The reviewed token is looked up in a registry of token -> user info and
+  token audiences; audiences are intersected as kube-apiserver does.
+* Fault modes (500, 429, 503, garbage, slow, reset, control characters,
+  200 instead of 201), permanently or for the next N reviews.
+
+Use it in-process (``KubeAPI(pki).start()`` ... ``.stop()``) or standalone::
+
+    /usr/bin/python3 tests/kubeapi/standin.py --listen 127.0.0.1:6443 \\
+        --pki-dir DIR --module-token-file PATH --demo-token-file PATH
+"""
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKENREVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
+DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
+MODULE_CERT_CN = "k8ssa-module"
+
+# --------------------------------------------------------------------------
+# PKI
+
+
+@dataclass
+class PKI:
+    dir: str
+    ca_cert: str
+    ca_key: str
+    server_cert: str
+    server_key: str
+    client_cert: str         # CN=k8ssa-module, signed by the CA
+    client_key: str
+    other_ca_cert: str       # an unrelated CA
+    other_ca_key: str
+    other_client_cert: str   # CN=k8ssa-module, signed by the unrelated CA
+    other_client_key: str
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _make_ca(d, name, cn):
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "30",
+             "-subj", f"/CN={cn}",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+def _make_leaf(d, name, cn, ca, ext_lines):
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", cn, cwd=d)
+    with open(os.path.join(d, f"{name}.ext"), "w") as f:
+        f.write("\n".join(ext_lines) + "\n")
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+             "-CAcreateserial", "-out", f"{name}.crt", "-days", "30",
+             "-extfile", f"{name}.ext", cwd=d)
+
+
+def make_pki(d):
+    """Writes a CA, a server certificate (SAN DNS:localhost, IP:127.0.0.1),
+    a client certificate (CN=k8ssa-module) signed by the CA, an unrelated CA
+    and a client certificate signed by it into directory d (created if
+    needed). All files are mode 0644 so that httpd's children can read them.
+    Returns a PKI with the paths."""
+    os.makedirs(d, exist_ok=True)
+    _make_ca(d, "ca", "k8ssa-test-ca")
+    _make_ca(d, "other-ca", "unrelated-ca")
+    _make_leaf(d, "server", "/CN=kube-apiserver", "ca", [
+        "basicConstraints=CA:FALSE",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "extendedKeyUsage=serverAuth",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ])
+    client_ext = [
+        "basicConstraints=CA:FALSE",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "extendedKeyUsage=clientAuth",
+    ]
+    _make_leaf(d, "client", f"/O=system:auth-delegators/CN={MODULE_CERT_CN}", "ca", client_ext)
+    _make_leaf(d, "other-client", f"/CN={MODULE_CERT_CN}", "other-ca", client_ext)
+    for n in os.listdir(d):
+        os.chmod(os.path.join(d, n), 0o644)
+    j = lambda n: os.path.join(d, n)  # noqa: E731
+    return PKI(dir=d, ca_cert=j("ca.crt"), ca_key=j("ca.key"),
+               server_cert=j("server.crt"), server_key=j("server.key"),
+               client_cert=j("client.crt"), client_key=j("client.key"),
+               other_ca_cert=j("other-ca.crt"), other_ca_key=j("other-ca.key"),
+               other_client_cert=j("other-client.crt"), other_client_key=j("other-client.key"))
+
+
+# --------------------------------------------------------------------------
+# Tokens
+
+
+def _b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def fake_jwt(sub, audiences, lifetime=3600, iss="https://kubernetes.default.svc.cluster.local",
+             extra_claims=None):
+    """A token that looks like a Kubernetes bound service-account JWT:
+    header.payload.signature, base64url, random signature and kid."""
+    now = int(time.time())
+    header = {"alg": "RS256", "kid": _b64url(secrets.token_bytes(16))}
+    payload = {"aud": list(audiences), "exp": now + lifetime, "iat": now, "nbf": now,
+               "iss": iss, "sub": sub, "jti": str(uuid.uuid4())}
+    if extra_claims:
+        payload.update(extra_claims)
+    return ".".join([_b64url(json.dumps(header, separators=(",", ":")).encode()),
+                     _b64url(json.dumps(payload, separators=(",", ":")).encode()),
+                     _b64url(secrets.token_bytes(256))])
+
+
+def status_object(code, reason, message):
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+def _go_q(strings):
+    """Go's %q of a []string: ["a" "b"]."""
+    return "[" + " ".join(json.dumps(s) for s in strings) + "]"
+
+
+# --------------------------------------------------------------------------
+# The server
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, handler, api):
+        self.api = api
+        super().__init__(addr, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        # The TLS handshake happens in the handler's thread (setup()), so a
+        # stalled client cannot block accept().
+        tls = self.api.ssl_context.wrap_socket(sock, server_side=True,
+                                               do_handshake_on_connect=False)
+        self.api._on_connection(tls)
+        return tls, addr
+
+    def handle_error(self, request, client_address):
+        # Resets, handshake failures and broken pipes are expected in tests.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-apiserver-standin"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        if self.server.api.verbose:
+            sys.stderr.write("standin: %s - %s\n" % (self.address_string(), fmt % args))
+
+    def setup(self):
+        self.request.settimeout(30)
+        self.peer_cn = None
+        try:
+            self.request.do_handshake()
+            cert = self.request.getpeercert()
+        except (ssl.SSLError, OSError):
+            self.handshake_failed = True
+            self.server.api._count("handshake_failures")
+            super().setup()
+            self.close_connection = True
+            return
+        self.handshake_failed = False
+        if cert:
+            for rdn in cert.get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        self.peer_cn = v
+        self.request.settimeout(None)
+        super().setup()
+
+    def handle(self):
+        if self.handshake_failed:
+            return
+        try:
+            super().handle()
+        except (OSError, ssl.SSLError):
+            pass
+
+    # -- helpers
+
+    def _send(self, code, obj=None, raw=None, headers=()):
+        body = raw if raw is not None else json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _status(self, code, reason, message, headers=()):
+        self._send(code, status_object(code, reason, message), headers=headers)
+
+    def _read_body(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if te.lower() == "chunked":
+            chunks = []
+            while True:
+                line = self.rfile.readline().strip()
+                n = int(line.split(b";")[0], 16)
+                if n == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(n))
+                self.rfile.readline()
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _reset(self):
+        """Closes the connection abruptly (TCP RST), no answer."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            # detach(): the fd leaves Python's hands whatever the makefile()
+            # references, so this close is the last one and sends the RST.
+            os.close(self.connection.detach())
+        except OSError:
+            pass
+
+    def _caller(self):
+        """Returns (ok, name): who the caller is, or the answer to send."""
+        api = self.server.api
+        auth = self.headers.get("Authorization")
+        if self.peer_cn is not None and self.peer_cn in api.client_cert_cns:
+            return "ok", "cert:" + self.peer_cn
+        if auth is not None:
+            parts = auth.split(" ", 1)
+            if len(parts) == 2 and parts[0].lower() == "bearer":
+                tok = parts[1].strip()
+                with api.lock:
+                    if tok in api.forbidden_tokens:
+                        return "forbidden", "system:serviceaccount:k8ssa:forbidden"
+                    if tok in api.module_tokens:
+                        return "ok", "token"
+        return "unauthorized", None
+
+    # -- verbs
+
+    def do_GET(self):
+        if self.path in ("/healthz", "/livez", "/readyz"):
+            return self._send(200, raw=b"ok")
+        self._status(404, "NotFound", "the server could not find the requested resource")
+
+    def do_POST(self):
+        api = self.server.api
+        body = self._read_body()
+        if self.path.split("?")[0] != TOKENREVIEW_PATH:
+            return self._status(404, "NotFound",
+                                "the server could not find the requested resource")
+        api._record(self, body)
+
+        fault, arg = api._next_fault()
+        if fault == "reset":
+            return self._reset()
+        if fault == "slow":
+            api._stop_sleep.wait(arg)
+            fault = "normal"
+
+        who, name = self._caller()
+        if who == "unauthorized":
+            return self._status(401, "Unauthorized", "Unauthorized")
+        if who == "forbidden":
+            return self._status(
+                403, "Forbidden",
+                'tokenreviews.authentication.k8s.io is forbidden: User "%s" cannot create '
+                'resource "tokenreviews" in API group "authentication.k8s.io" at the cluster '
+                'scope' % name)
+
+        if fault == "500":
+            return self._status(500, "InternalError",
+                                "Internal error occurred: stand-in fault injection")
+        if fault == "503":
+            return self._status(503, "ServiceUnavailable",
+                                "the server is currently unable to handle the request")
+        if fault == "429":
+            return self._status(429, "TooManyRequests",
+                                "the server has received too many requests and has asked us "
+                                "to try again later", headers=[("Retry-After", "1")])
+        if fault == "garbage":
+            return self._send(201, raw=b"<html><body>this is not JSON {\"kind\":</body></html>")
+
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip().lower() not in ("application/json", ""):
+            return self._status(415, "UnsupportedMediaType",
+                                'the body of the request was in an unknown format - accepted '
+                                'media types include: application/json, application/yaml, '
+                                'application/vnd.kubernetes.protobuf')
+        try:
+            review = json.loads(body)
+            if not isinstance(review, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            return self._status(400, "BadRequest", "error decoding body: %s" % e)
+        if review.get("apiVersion") != "authentication.k8s.io/v1" or \
+                review.get("kind") != "TokenReview":
+            return self._status(400, "BadRequest",
+                                "the API version in the data (%s) does not match the expected "
+                                "API version (authentication.k8s.io/v1) or kind (%s) is not "
+                                "TokenReview" % (review.get("apiVersion"), review.get("kind")))
+        spec = review.get("spec") or {}
+        if not isinstance(spec, dict):
+            return self._status(400, "BadRequest", "spec must be an object")
+        token = spec.get("token")
+        if not token or not isinstance(token, str):
+            return self._status(400, "BadRequest",
+                                "token is required for TokenReview in authentication")
+
+        status = api._review(token, spec.get("audiences"), fault == "control-chars")
+        out = {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+               "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+        self._send(200 if fault == "200" else 201, out)
+
+
+class KubeAPI:
+    """The stand-in. Attributes tests may read or change (under .lock where
+    it matters):
+
+    connections  accepted TCP connections
+    reviews      POSTs to the TokenReview path (faulted ones included)
+    bodies       parsed JSON bodies of those POSTs (None when not JSON)
+    requests     list of dicts {headers: [(k, v)], peer_cn, body} per POST
+    module_tokens / forbidden_tokens  caller bearer tokens accepted / refused (403)
+    client_cert_cns  CNs of CA-signed client certificates that authenticate
+    api_audiences    the API server's own audiences
+    """
+
+    def __init__(self, pki, host="127.0.0.1", port=0, api_audiences=None, verbose=False):
+        self.pki = pki
+        self.host = host
+        self.req_port = port
+        self.verbose = verbose
+        self.lock = threading.Lock()
+        self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ssl_context.load_cert_chain(pki.server_cert, pki.server_key)
+        self.ssl_context.load_verify_locations(pki.ca_cert)
+        self.ssl_context.verify_mode = ssl.CERT_OPTIONAL
+        self.default_api_audiences = list(api_audiences or DEFAULT_API_AUDIENCES)
+        self._server = None
+        self._thread = None
+        self._socks = []
+        self._stop_sleep = threading.Event()
+        self.reset(keep_tokens=False)
+
+    # -- lifecycle
+
+    def start(self):
+        self._server = _Server((self.host, self.req_port), _Handler, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop_sleep.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        self.close_connections()
+        if self._thread:
+            self._thread.join(5)
+        self._server = None
+
+    def close_connections(self):
+        with self.lock:
+            socks, self._socks = self._socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:%d" % self.port
+
+    def reset(self, keep_tokens=True):
+        """Back to normal behaviour with zeroed counters. With keep_tokens the
+        token registry and module credentials survive."""
+        with self.lock:
+            self._stop_sleep.set()
+            self._stop_sleep = threading.Event()
+            self.connections = 0
+            self.reviews = 0
+            self.handshake_failures = 0
+            self.bodies = []
+            self.requests = []
+            self.mode = ("normal", None)
+            self._oneshot = []          # [(mode, arg)] consumed one per review
+            self.api_audiences = list(self.default_api_audiences)
+            if not keep_tokens:
+                self.tokens = {}
+                self.module_tokens = set()
+                self.forbidden_tokens = set()
+                self.client_cert_cns = {MODULE_CERT_CN}
+
+    # -- fault modes
+
+    MODES = ("normal", "500", "429", "503", "garbage", "slow", "reset",
+             "control-chars", "200")
+
+    def set_mode(self, mode, arg=None):
+        """Permanent mode. 'slow' takes arg = seconds to sleep before answering."""
+        mode = str(mode)
+        assert mode in self.MODES, mode
+        with self.lock:
+            self.mode = (mode, arg)
+
+    def fail_next(self, n, mode, arg=None):
+        """The next n reviews get mode (e.g. '500', '429', 'reset'), then the
+        permanent mode applies again."""
+        mode = str(mode)
+        assert mode in self.MODES, mode
+        with self.lock:
+            self._oneshot.extend([(mode, arg)] * n)
+
+    def _next_fault(self):
+        with self.lock:
+            if self._oneshot:
+                return self._oneshot.pop(0)
+            return self.mode
+
+    # -- counters
+
+    def _on_connection(self, sock):
+        with self.lock:
+            self.connections += 1
+            self._socks.append(sock)
+            if len(self._socks) > 512:
+                self._socks = [s for s in self._socks if s.fileno() >= 0]
+
+    def _count(self, name):
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def _record(self, handler, body):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        with self.lock:
+            self.reviews += 1
+            self.bodies.append(parsed)
+            self.requests.append({"headers": list(handler.headers.items()),
+                                  "peer_cn": handler.peer_cn, "body": parsed})
+
+    # -- caller credentials
+
+    def module_token(self):
+        """A new accepted module credential (kept along with the others)."""
+        tok = fake_jwt("system:serviceaccount:k8ssa:httpd", self.api_audiences)
+        with self.lock:
+            self.module_tokens.add(tok)
+        return tok
+
+    def set_module_tokens(self, tokens):
+        with self.lock:
+            self.module_tokens = set(tokens)
+
+    def set_forbidden_tokens(self, tokens):
+        with self.lock:
+            self.forbidden_tokens = set(tokens)
+
+    # -- reviewed tokens
+
+    def add_token(self, token, username, uid=None, groups=None, extra=None, audiences=None):
+        """Registers token as authenticating username. audiences None: the
+        API server's own audiences (as for a legacy/unbound token)."""
+        user = {"username": username, "uid": uid if uid is not None else str(uuid.uuid4())}
+        if groups is not None:
+            user["groups"] = list(groups)
+        if extra is not None:
+            user["extra"] = {k: list(v) for k, v in extra.items()}
+        with self.lock:
+            self.tokens[token] = {"user": user,
+                                  "audiences": None if audiences is None else list(audiences)}
+        return token
+
+    def user_token(self, username, groups=None, extra=None, audiences=None):
+        """A random opaque token for a non-service-account user (e.g. alice)."""
+        tok = _b64url(secrets.token_bytes(32))
+        return self.add_token(tok, username, groups=groups, extra=extra, audiences=audiences)
+
+    def sa_token(self, ns, name, audiences=None, extra=None):
+        """Mints a bound service-account token for system:serviceaccount:ns:name
+        (random each call) and registers it. audiences None: the API
+        server's audiences. extra None: the pod-name / pod-uid extras."""
+        username = "system:serviceaccount:%s:%s" % (ns, name)
+        auds = list(audiences) if audiences is not None else list(self.api_audiences)
+        if extra is None:
+            extra = {"authentication.kubernetes.io/pod-name": ["%s-%s" % (name, secrets.token_hex(3))],
+                     "authentication.kubernetes.io/pod-uid": [str(uuid.uuid4())]}
+        tok = fake_jwt(username, auds)
+        self.add_token(tok, username,
+                       groups=["system:serviceaccounts", "system:serviceaccounts:%s" % ns,
+                               "system:authenticated"],
+                       extra=extra, audiences=auds)
+        return tok
+
+    def remove_token(self, token):
+        with self.lock:
+            self.tokens.pop(token, None)
+
+    def user_of(self, token):
+        with self.lock:
+            return json.loads(json.dumps(self.tokens[token]["user"]))
+
+    def _review(self, token, spec_audiences, control_chars):
+        with self.lock:
+            entry = self.tokens.get(token)
+            api_auds = list(self.api_audiences)
+            entry = json.loads(json.dumps(entry)) if entry else None
+        requested = list(spec_audiences) if spec_audiences else api_auds
+        if entry is None:
+            return {"user": {},
+                    "error": "[invalid bearer token, square/go-jose: error in cryptographic "
+                             "primitive]"}
+        tok_auds = entry["audiences"] if entry["audiences"] is not None else api_auds
+        shared = [a for a in tok_auds if a in requested]
+        if not shared:
+            return {"user": {},
+                    "error": "[invalid bearer token, token audiences %s is invalid for the "
+                             "target audiences %s]" % (_go_q(tok_auds), _go_q(requested))}
+        user = entry["user"]
+        if control_chars:
+            user["username"] = user["username"] + "\r\nX-Injected: yes"
+        return {"authenticated": True, "user": user, "audiences": shared}
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+
+def _write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Kubernetes TokenReview API stand-in")
+    ap.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT")
+    ap.add_argument("--pki-dir", required=True, help="where to write the CA and certificates")
+    ap.add_argument("--module-token-file", help="write an accepted module token here")
+    ap.add_argument("--demo-token-file", help="write a valid token of demo:client here")
+    ap.add_argument("--api-audience", action="append",
+                    help="the API server's audiences (default %s)" % DEFAULT_API_AUDIENCES[0])
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args(argv)
+    host, _, port = a.listen.rpartition(":")
+    pki = make_pki(a.pki_dir)
+    api = KubeAPI(pki, host=host or "127.0.0.1", port=int(port),
+                  api_audiences=a.api_audience, verbose=a.verbose)
+    if a.module_token_file:
+        _write(a.module_token_file, api.module_token() + "\n")
+    if a.demo_token_file:
+        _write(a.demo_token_file, api.sa_token("demo", "client") + "\n")
+    api.start()
+    print("kube-apiserver stand-in on https://%s:%d (CA %s)" % (host, api.port, pki.ca_cert),
+          flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

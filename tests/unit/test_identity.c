@@ -1,0 +1,209 @@
+/*
+ * test_identity.c - unit tests of src/identity.c against src/identity.h.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "identity.h"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return apr_initialize() == APR_SUCCESS ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    apr_terminate();
+    return 0;
+}
+
+static int setup(void **state)
+{
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return -1;
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    apr_pool_destroy(*state);
+    return 0;
+}
+
+/* ------------------------------------------------------ serviceaccount */
+
+static void test_sa_valid(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ns = NULL, *name = NULL;
+    const char *u = "system:serviceaccount:kubeflow:pipeline-runner";
+    assert_int_equal(k8ssa_identity_serviceaccount(p, u, &ns, &name), 1);
+    assert_string_equal(ns, "kubeflow");
+    assert_string_equal(name, "pipeline-runner");
+
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount:a:b", &ns, &name), 1);
+    assert_string_equal(ns, "a");
+    assert_string_equal(name, "b");
+}
+
+static void test_sa_wrong_prefix(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ns = NULL, *name = NULL;
+    const char *bad[] = {
+        "system:serviceaccounts:kubeflow:runner",
+        "system:serviceaccount",
+        "system:serviceaccount:",
+        "system:serviceaccount:kubeflow",
+        "System:ServiceAccount:kubeflow:runner",
+        "SYSTEM:SERVICEACCOUNT:kubeflow:runner",
+        "xsystem:serviceaccount:kubeflow:runner",
+        " system:serviceaccount:kubeflow:runner",
+        "system:serviceaccountx:kubeflow:runner",
+        "serviceaccount:kubeflow:runner",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (k8ssa_identity_serviceaccount(p, bad[i], &ns, &name) != 0)
+            print_error("accepted \"%s\"\n", bad[i]);
+        assert_int_equal(k8ssa_identity_serviceaccount(p, bad[i], &ns, &name), 0);
+    }
+}
+
+static void test_sa_empty_parts(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ns = NULL, *name = NULL;
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount::runner", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount:kubeflow:", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount::", &ns, &name), 0);
+}
+
+static void test_sa_name_colon(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ns = NULL, *name = NULL;
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount:ns:a:b", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount:ns:runner:", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:serviceaccount:ns::", &ns, &name), 0);
+}
+
+static void test_sa_non_sa_users(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ns = NULL, *name = NULL;
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "alice", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "alice@example.com", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:admin", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:node:kind-control-plane", &ns, &name), 0);
+    assert_int_equal(k8ssa_identity_serviceaccount(p, "system:anonymous", &ns, &name), 0);
+}
+
+/* --------------------------------------------------------- join_groups */
+
+static void test_join_groups(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_identity id;
+    const char *g3[] = { "system:serviceaccounts", "system:serviceaccounts:kubeflow",
+                         "system:authenticated" };
+    memset(&id, 0, sizeof(id));
+    id.username = "u";
+    id.uid = "";
+
+    id.groups = NULL;
+    id.ngroups = 0;
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ","), "");
+
+    id.groups = g3;
+    id.ngroups = 1;
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ","), "system:serviceaccounts");
+
+    id.ngroups = 3;
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ","),
+                        "system:serviceaccounts,system:serviceaccounts:kubeflow,system:authenticated");
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ", "),
+                        "system:serviceaccounts, system:serviceaccounts:kubeflow, system:authenticated");
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ""),
+                        "system:serviceaccountssystem:serviceaccounts:kubeflowsystem:authenticated");
+}
+
+static void test_join_groups_empty_members(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_identity id;
+    const char *g[] = { "a", "", "b" };
+    memset(&id, 0, sizeof(id));
+    id.groups = g;
+    id.ngroups = 3;
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ","), "a,,b");
+}
+
+/* -------------------------------------------------------- is_printable */
+
+static void test_printable(void **state)
+{
+    (void)state;
+    assert_int_equal(k8ssa_is_printable("abc", 3), 1);
+    assert_int_equal(k8ssa_is_printable("system:serviceaccount:ns:name", 29), 1);
+    assert_int_equal(k8ssa_is_printable("with space", 10), 1);
+    assert_int_equal(k8ssa_is_printable("caf\xc3\xa9", 5), 1);
+    assert_int_equal(k8ssa_is_printable("~!@#$%^&*()", 11), 1);
+    assert_int_equal(k8ssa_is_printable("", 0), 1);
+    /* only s[0..len) is looked at */
+    assert_int_equal(k8ssa_is_printable("ab\n", 2), 1);
+}
+
+static void test_not_printable(void **state)
+{
+    (void)state;
+    assert_int_equal(k8ssa_is_printable("a\rb", 3), 0);
+    assert_int_equal(k8ssa_is_printable("a\nb", 3), 0);
+    assert_int_equal(k8ssa_is_printable("a\0b", 3), 0);
+    assert_int_equal(k8ssa_is_printable("ab\0", 3), 0);
+    assert_int_equal(k8ssa_is_printable("\x1f", 1), 0);
+    assert_int_equal(k8ssa_is_printable("\x7f", 1), 0);
+    assert_int_equal(k8ssa_is_printable("a\tb", 3), 0);
+    assert_int_equal(k8ssa_is_printable("\x1b[31m", 5), 0);
+}
+
+static void test_printable_every_byte(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        char s[3] = { 'x', (char)c, 'y' };
+        int expect = !(c < 0x20 || c == 0x7f);
+        if (k8ssa_is_printable(s, 3) != expect)
+            print_error("byte 0x%02x\n", c);
+        assert_int_equal(k8ssa_is_printable(s, 3), expect);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sa_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_wrong_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_empty_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_name_colon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_non_sa_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_groups_empty_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_printable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_printable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_printable_every_byte, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
