@@ -48,7 +48,8 @@ APLOG_USE_MODULE(auth_k8ssa);
  * Configuration records
  */
 
-/* Server scope: how to reach and authenticate to the API server. */
+/* Server scope: how to reach and authenticate to the API server. A virtual
+ * host that sets none of these shares the main server's record. */
 typedef struct {
     const char *api_server;     /* NULL: unset */
     const char *ca_file;
@@ -59,7 +60,6 @@ typedef struct {
 
     /* Resolved in check_config (defaults applied): what the child uses. */
     k8ssa_api_config api;
-    int uses_authtype;          /* a section of this server uses the AuthType */
     k8ssa_apiclient *client;    /* per child; NULL when not configured */
     const char *client_error;   /* why client is NULL, for the request log */
 } k8ssa_server_conf;
@@ -412,79 +412,100 @@ static server_rec *vhost_of(ap_directive_t *node, server_rec *main_s)
 /* Marks the servers whose configuration uses our AuthType, so a missing API
  * server fails at startup instead of at the first request. (.htaccess files
  * are not seen here; they get a 500 with the same message.) */
-static void find_authtype_uses(ap_directive_t *node, server_rec *main_s)
+static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_hash_t *uses)
 {
     for (; node != NULL; node = node->next) {
         if (ap_cstr_casecmp(node->directive, "AuthType") == 0 && node->args
             && is_our_authtype(node->args)) {
             server_rec *v = vhost_of(node->parent, main_s), *s;
+            /* Sections of the main server apply in every virtual host. */
             for (s = v ? v : main_s; s != NULL; s = v ? NULL : s->next)
-                ((k8ssa_server_conf *)ap_get_module_config(s->module_config,
-                                                           &auth_k8ssa_module))
-                    ->uses_authtype = 1;
+                apr_hash_set(uses, &s, sizeof(s), s);
         }
         if (node->first_child)
-            find_authtype_uses(node->first_child, main_s);
+            find_authtype_uses(node->first_child, main_s, uses);
     }
 }
 
+/* Names a server in startup messages the way the administrator wrote it. */
+static const char *server_where(apr_pool_t *p, const server_rec *s)
+{
+    if (s->is_virtual && s->defn_name)
+        return apr_psprintf(p, "the <VirtualHost> at %s:%u", s->defn_name,
+                            s->defn_line_number);
+    return "the main server configuration";
+}
+
+/* Applies the defaults to one configuration record and checks it; 1 if good. */
+static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *pconf,
+                              apr_pool_t *ptemp)
+{
+    static const char in_ca[] = K8SSA_INCLUSTER_DIR "/ca.crt";
+    static const char in_token[] = K8SSA_INCLUSTER_DIR "/token";
+    k8ssa_api_config *api = &c->api;
+    int ok = 1;
+
+    memset(api, 0, sizeof(*api));
+    api->server_url = c->api_server ? c->api_server : incluster_url(pconf);
+    api->ca_file = c->ca_file ? c->ca_file : (file_exists(ptemp, in_ca) ? in_ca : NULL);
+    api->token_file = c->token_file ? c->token_file
+                                    : (file_exists(ptemp, in_token) ? in_token : NULL);
+    api->cert_file = c->cert_file;
+    api->key_file = c->key_file;
+    api->timeout = apr_time_from_sec(c->timeout ? c->timeout : K8SSA_DEFAULT_TIMEOUT);
+    api->token_check_interval = K8SSA_TOKEN_CHECK_INTERVAL;
+    api->user_agent = "mod_auth_k8ssa/" K8SSA_VERSION;
+
+    if ((c->cert_file == NULL) != (c->key_file == NULL)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(001)
+                     "AuthK8sClientCertificate and AuthK8sClientKey go together: "
+                     "set both or neither in %s", server_where(ptemp, s));
+        ok = 0;
+    }
+    if (api->token_file != NULL) {
+        const char *tok, *why = NULL;
+        apr_status_t rv = k8ssa_credential_read_file(ptemp, api->token_file, &tok, &why);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(004)
+                         "AuthK8sTokenFile %s: %s", api->token_file, why);
+            ok = 0;
+        }
+    }
+    if (api->server_url && api->token_file == NULL && api->cert_file == NULL)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, K8LOG(003)
+                     "no credential for %s: the API server will refuse TokenReviews "
+                     "(set AuthK8sTokenFile or AuthK8sClientCertificate)", api->server_url);
+    return ok;
+}
+
+/* Runs for `apache2 -t` too, so bad configuration fails the syntax check. */
 static int k8ssa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                               server_rec *main_s)
 {
-    const char *in_ca = K8SSA_INCLUSTER_DIR "/ca.crt";
-    const char *in_token = K8SSA_INCLUSTER_DIR "/token";
+    apr_hash_t *uses = apr_hash_make(ptemp), *seen = apr_hash_make(ptemp);
     server_rec *s;
     int ok = 1;
+    (void)plog;
 
-    find_authtype_uses(ap_conftree, main_s);
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
-        k8ssa_api_config *api = &c->api;
-
-        memset(api, 0, sizeof(*api));
-        api->server_url = c->api_server ? c->api_server : incluster_url(pconf);
-        api->ca_file = c->ca_file ? c->ca_file
-                                  : (file_exists(ptemp, in_ca) ? in_ca : NULL);
-        api->token_file = c->token_file ? c->token_file
-                                        : (file_exists(ptemp, in_token) ? in_token : NULL);
-        api->cert_file = c->cert_file;
-        api->key_file = c->key_file;
-        api->timeout = apr_time_from_sec(c->timeout ? c->timeout : K8SSA_DEFAULT_TIMEOUT);
-        api->token_check_interval = K8SSA_TOKEN_CHECK_INTERVAL;
-        api->user_agent = "mod_auth_k8ssa/" K8SSA_VERSION;
-
-        if ((c->cert_file == NULL) != (c->key_file == NULL)) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(001)
-                         "AuthK8sClientCertificate and AuthK8sClientKey go together: "
-                         "set both (%s:%u) or neither", s->defn_name ? s->defn_name : "",
-                         s->defn_line_number);
-            ok = 0;
+        if (apr_hash_get(seen, &c, sizeof(c)) == NULL) {
+            apr_hash_set(seen, &c, sizeof(c), c);
+            ok = resolve_api_config(c, s, pconf, ptemp) && ok;
         }
-        if (c->uses_authtype && api->server_url == NULL) {
+    }
+    find_authtype_uses(ap_conftree, main_s, uses);
+    for (s = main_s; s != NULL; s = s->next) {
+        k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
+        if (c->api.server_url == NULL && apr_hash_get(uses, &s, sizeof(s))) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(002)
                          "AuthType " K8SSA_AUTH_TYPE " is used in %s but no API server "
                          "is known: set AuthK8sAPIServer https://HOST:PORT (outside a "
                          "cluster) or run where KUBERNETES_SERVICE_HOST and "
-                         "KUBERNETES_SERVICE_PORT are set", s->server_hostname
-                         ? s->server_hostname : "the main server");
+                         "KUBERNETES_SERVICE_PORT are set", server_where(ptemp, s));
             ok = 0;
         }
-        if (api->server_url && api->token_file == NULL && api->cert_file == NULL)
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, K8LOG(003)
-                         "no credential for %s: the API server will refuse TokenReviews "
-                         "(set AuthK8sTokenFile or AuthK8sClientCertificate)",
-                         api->server_url);
-        if (api->token_file != NULL) {
-            const char *tok, *why = NULL;
-            apr_status_t rv = k8ssa_credential_read_file(ptemp, api->token_file, &tok, &why);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(004)
-                             "AuthK8sTokenFile %s: %s", api->token_file, why);
-                ok = 0;
-            }
-        }
     }
-    (void)plog;
     return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -150,6 +150,24 @@ static int shares_audience(const k8ssa_identity *id, const char *const *wanted,
     return 0;
 }
 
+/* json-c keeps member names as C strings: "username\u0000" would be cut to
+ * "username" and override the real member. No name or value we use may hold
+ * NUL anyway, so any \u0000 escape makes the whole answer unparseable. */
+static int has_escaped_nul(const char *body, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i++) {
+        if (body[i] != '\\')
+            continue;
+        if (body[i + 1] == 'u' && i + 5 < len && body[i + 2] == '0' && body[i + 3] == '0'
+            && body[i + 4] == '0' && body[i + 5] == '0')
+            return 1;
+        i++;  /* skip the escaped character, so "\\u0000" is no escape */
+    }
+    return 0;
+}
+
 static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
 {
     struct json_tokener *tok;
@@ -158,6 +176,10 @@ static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
 
     if (len == 0 || len > K8SSA_MAX_RESPONSE_BYTES) {
         fail(c, len == 0 ? "empty answer" : "answer too large");
+        return NULL;
+    }
+    if (has_escaped_nul(body, len)) {
+        fail(c, "answer holds a NUL character");
         return NULL;
     }
     tok = json_tokener_new_ex(K8SSA_MAX_JSON_DEPTH);

@@ -24,9 +24,19 @@ def get(srv, tok, timeout=30):
     return requests.get(srv.url("/echo/"), headers=bearer(tok), timeout=timeout)
 
 
+def drop_idle(api):
+    """Closes the stand-in's side of kept-alive connections, so that the
+    next review starts on a fresh connection: libcurl silently resends a
+    request once when a *reused* connection dies before any answer, which
+    would hide the module's own retry (see test_reset_on_kept_alive_connection)."""
+    api.close_connections()
+    time.sleep(0.05)
+
+
 @pytest.mark.parametrize("mode", ["500", "503", "429", "garbage", "control-chars", "reset"])
 def test_api_failure_is_503(srv, api, harness, mode):
     tok = api.sa_token("demo", "client")
+    drop_idle(api)
     api.set_mode(mode)
     r = get(srv, tok)
     assert r.status_code == 503
@@ -68,6 +78,7 @@ def test_webhook_style_200_accepted(srv, api):
 @pytest.mark.parametrize("mode", ["500", "503", "429", "reset"])
 def test_one_failure_is_retried(srv, api, harness, mode):
     tok = api.sa_token("demo", "client")
+    drop_idle(api)
     api.fail_next(1, mode)
     r = get(srv, tok)
     assert r.status_code == 200
@@ -88,11 +99,26 @@ def test_retry_uses_fresh_connection(srv, api, harness, mode):
     assert get(srv, tok).status_code == 200
     assert api.reviews == 2
     assert api.connections >= 1, "the retry goes on a fresh connection"
+    assert api.requests[1]["conn"] != api.requests[0]["conn"]
+
+
+def test_reset_on_kept_alive_connection(srv, api, harness):
+    """A reset on a kept-alive connection is retried once, not more: the
+    API server sees at most 2 exchanges for one client request."""
+    tok = api.sa_token("demo", "client")
+    for _ in range(4):
+        assert get(srv, tok).status_code == 200
+    harness.reset()
+    api.set_mode("reset")
+    r = get(srv, tok)
+    assert r.status_code == 503
+    assert api.reviews == 2, "exchanges seen on connections %s" % [q["conn"] for q in api.requests]
 
 
 @pytest.mark.parametrize("mode", ["500", "429", "reset"])
 def test_two_failures_are_503(srv, api, harness, mode):
     tok = api.sa_token("demo", "client")
+    drop_idle(api)
     api.fail_next(2, mode)
     r = get(srv, tok)
     assert r.status_code == 503

@@ -23,6 +23,10 @@ def srv(harness):
         "/not": "<RequireAll>\n    Require valid-user\n    Require not k8s-namespace team-a\n"
                 "</RequireAll>",
         "/forbidden": "Require k8s-namespace nobody\nAuthzSendForbiddenOnFailure On",
+        # values are httpd expressions, like Require user's (SetEnvIf runs
+        # before authentication, mod_env's SetEnv would be too late)
+        "/expr": 'SetEnvIf Request_URI "^/expr/(team-[a-z])/" ALLOWED_NS=$1\n'
+                 "Require k8s-namespace %{env:ALLOWED_NS}",
     }
     conf = "".join(location(p, body, backend=e + p) for p, body in locs.items())
     with harness.httpd(conf) as s:
@@ -71,3 +75,12 @@ def test_require(srv, api, harness, tokens, path, who, status):
     if status == 401:
         assert_challenge(r, error="insufficient_scope")
     assert api.reviews == 1
+
+
+@pytest.mark.parametrize("ns,who,status", [("team-a", "runner", 200), ("team-b", "runner", 401),
+                                           ("team-b", "builder-b", 200), ("team-x", "alice", 401)])
+def test_require_expression(srv, api, tokens, ns, who, status):
+    r = requests.get(srv.url("/expr/%s/" % ns), headers=bearer(tokens[who]), timeout=30)
+    assert r.status_code == status
+    if status == 200:
+        assert r.json()["path"] == "/expr/%s/" % ns

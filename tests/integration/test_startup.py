@@ -1,7 +1,6 @@
 """Configuration errors are caught at startup (apache2 -t) and name the
 directive."""
 
-import os
 
 import pytest
 

@@ -4,7 +4,7 @@ client-side cases, and what reaches the API server."""
 import pytest
 import requests
 
-from helpers import (REALM, assert_challenge, assert_no_challenge, bearer, echo_headers,
+from helpers import (assert_challenge, bearer, echo_headers,
                      header_values, location)
 
 

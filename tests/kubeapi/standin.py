@@ -187,6 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self):
         self.request.settimeout(30)
         self.peer_cn = None
+        self.conn_id = self.server.api._conn_serial(self.request)
         try:
             self.request.do_handshake()
             cert = self.request.getpeercert()
@@ -359,7 +360,8 @@ class KubeAPI:
     connections  accepted TCP connections
     reviews      POSTs to the TokenReview path (faulted ones included)
     bodies       parsed JSON bodies of those POSTs (None when not JSON)
-    requests     list of dicts {headers: [(k, v)], peer_cn, body} per POST
+    requests     list of dicts {headers: [(k, v)], peer_cn, body, conn} per POST
+                 (conn: serial number of the TCP connection it came on)
     module_tokens / forbidden_tokens  caller bearer tokens accepted / refused (403)
     client_cert_cns  CNs of CA-signed client certificates that authenticate
     api_audiences    the API server's own audiences
@@ -380,6 +382,8 @@ class KubeAPI:
         self._thread = None
         self._socks = []
         self._stop_sleep = threading.Event()
+        self._serial = 0          # connection numbers, never reset
+        self._serials = {}
         self.reset(keep_tokens=False)
 
     # -- lifecycle
@@ -469,12 +473,20 @@ class KubeAPI:
 
     # -- counters
 
+    def _conn_serial(self, sock):
+        with self.lock:
+            return self._serials.get(id(sock), 0)
+
     def _on_connection(self, sock):
         with self.lock:
             self.connections += 1
+            self._serial += 1
+            self._serials[id(sock)] = self._serial
             self._socks.append(sock)
             if len(self._socks) > 512:
                 self._socks = [s for s in self._socks if s.fileno() >= 0]
+                live = {id(s) for s in self._socks}
+                self._serials = {k: v for k, v in self._serials.items() if k in live}
 
     def _count(self, name):
         with self.lock:
@@ -489,7 +501,8 @@ class KubeAPI:
             self.reviews += 1
             self.bodies.append(parsed)
             self.requests.append({"headers": list(handler.headers.items()),
-                                  "peer_cn": handler.peer_cn, "body": parsed})
+                                  "peer_cn": handler.peer_cn, "body": parsed,
+                                  "conn": handler.conn_id})
 
     # -- caller credentials
 

@@ -179,12 +179,33 @@ static void test_not_printable(void **state)
     assert_int_equal(k8ssa_is_printable("\x1b[31m", 5), 0);
 }
 
+static void test_printable_strict_utf8(void **state)
+{
+    (void)state;
+    assert_int_equal(k8ssa_is_printable("\xc3\xa9", 2), 1);          /* U+00E9 */
+    assert_int_equal(k8ssa_is_printable("\xe2\x82\xac", 3), 1);      /* U+20AC */
+    assert_int_equal(k8ssa_is_printable("\xf0\x9f\x98\x80", 4), 1);  /* U+1F600 */
+    assert_int_equal(k8ssa_is_printable("\xf4\x8f\xbf\xbf", 4), 1);  /* U+10FFFF */
+    assert_int_equal(k8ssa_is_printable("\xc0\xaf", 2), 0);          /* overlong '/' */
+    assert_int_equal(k8ssa_is_printable("\xc1\xbf", 2), 0);
+    assert_int_equal(k8ssa_is_printable("\xe0\x80\xaf", 3), 0);      /* overlong */
+    assert_int_equal(k8ssa_is_printable("\xf0\x80\x80\xaf", 4), 0);  /* overlong */
+    assert_int_equal(k8ssa_is_printable("\xed\xa0\x80", 3), 0);      /* surrogate */
+    assert_int_equal(k8ssa_is_printable("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
+    assert_int_equal(k8ssa_is_printable("\xc3", 1), 0);              /* cut short */
+    assert_int_equal(k8ssa_is_printable("\xe2\x82", 2), 0);
+    assert_int_equal(k8ssa_is_printable("\xe2\x82x", 3), 0);         /* bad continuation */
+    assert_int_equal(k8ssa_is_printable("\x80", 1), 0);
+    assert_int_equal(k8ssa_is_printable("\xff", 1), 0);
+}
+
 static void test_printable_every_byte(void **state)
 {
     (void)state;
     for (int c = 0; c < 256; c++) {
         char s[3] = { 'x', (char)c, 'y' };
-        int expect = !(c < 0x20 || c == 0x7f);
+        /* a lone byte >= 0x80 is not UTF-8 */
+        int expect = !(c < 0x20 || c == 0x7f || c >= 0x80);
         if (k8ssa_is_printable(s, 3) != expect)
             print_error("byte 0x%02x\n", c);
         assert_int_equal(k8ssa_is_printable(s, 3), expect);
@@ -204,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_printable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_printable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_printable_every_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_printable_strict_utf8, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

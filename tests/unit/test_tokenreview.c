@@ -746,11 +746,20 @@ static char *repeat(apr_pool_t *p, char c, size_t n)
     return s;
 }
 
-static const char *string_array(apr_pool_t *p, const char *fmt, size_t n)
+/* Replaces the first "%s" of tmpl with value (no format string involved). */
+static const char *subst(apr_pool_t *p, const char *tmpl, const char *value)
+{
+    const char *at = strstr(tmpl, "%s");
+    assert_non_null(at);
+    return apr_pstrcat(p, apr_pstrndup(p, tmpl, (apr_size_t)(at - tmpl)), value, at + 2, NULL);
+}
+
+/* A JSON array of n strings "<prefix><i>". */
+static const char *string_array(apr_pool_t *p, const char *prefix, size_t n)
 {
     const char **items = apr_palloc(p, (n ? n : 1) * sizeof(*items));
     for (size_t i = 0; i < n; i++)
-        items[i] = apr_psprintf(p, fmt, (unsigned)i);
+        items[i] = apr_psprintf(p, "%s%u", prefix, (unsigned)i);
     size_t total = 3;
     for (size_t i = 0; i < n; i++)
         total += strlen(items[i]) + 3;
@@ -774,16 +783,16 @@ static void test_groups_limit(void **state)
 {
     apr_pool_t *p = *state;
     k8ssa_review_result r = parse_s(p, answer_user(p, apr_psprintf(p,
-        "\"username\":\"u\",\"groups\":%s", string_array(p, "g%u", K8SSA_MAX_GROUPS))), NULL, 0);
+        "\"username\":\"u\",\"groups\":%s", string_array(p, "g", K8SSA_MAX_GROUPS))), NULL, 0);
     assert_int_equal(r.outcome, K8SSA_REVIEW_AUTHENTICATED);
     assert_int_equal(r.id->ngroups, K8SSA_MAX_GROUPS);
     assert_string_equal(r.id->groups[K8SSA_MAX_GROUPS - 1],
                         apr_psprintf(p, "g%u", (unsigned)(K8SSA_MAX_GROUPS - 1)));
 
     UNPARSEABLE(p, answer_user(p, apr_psprintf(p,
-        "\"username\":\"u\",\"groups\":%s", string_array(p, "g%u", K8SSA_MAX_GROUPS + 1))));
+        "\"username\":\"u\",\"groups\":%s", string_array(p, "g", K8SSA_MAX_GROUPS + 1))));
     UNPARSEABLE(p, answer_user(p, apr_psprintf(p,
-        "\"username\":\"u\",\"groups\":%s", string_array(p, "g%u", 100000))));
+        "\"username\":\"u\",\"groups\":%s", string_array(p, "g", 100000))));
 }
 
 static void test_audiences_limit(void **state)
@@ -792,14 +801,14 @@ static void test_audiences_limit(void **state)
     const char *req[] = { "a0" };
     const char *b = answer(p, apr_psprintf(p,
         "\"authenticated\":true,\"user\":{\"username\":\"u\"},\"audiences\":%s",
-        string_array(p, "a%u", K8SSA_MAX_AUDIENCES)));
+        string_array(p, "a", K8SSA_MAX_AUDIENCES)));
     k8ssa_review_result r = parse_s(p, b, req, 1);
     assert_int_equal(r.outcome, K8SSA_REVIEW_AUTHENTICATED);
     assert_int_equal(r.id->naudiences, K8SSA_MAX_AUDIENCES);
 
     b = answer(p, apr_psprintf(p,
         "\"authenticated\":true,\"user\":{\"username\":\"u\"},\"audiences\":%s",
-        string_array(p, "a%u", K8SSA_MAX_AUDIENCES + 1)));
+        string_array(p, "a", K8SSA_MAX_AUDIENCES + 1)));
     expect_outcome(p, b, strlen(b), req, 1, K8SSA_REVIEW_UNPARSEABLE);
     expect_outcome(p, b, strlen(b), NULL, 0, K8SSA_REVIEW_UNPARSEABLE);
 }
@@ -819,7 +828,7 @@ static void test_extra_limits(void **state)
     /* K8SSA_MAX_EXTRA_VALS values under one key: fine; one more: unparseable */
     for (int over = 0; over <= 1; over++) {
         const char *b = answer_user(p, apr_psprintf(p, "\"username\":\"u\",\"extra\":{\"k\":%s}",
-            string_array(p, "v%u", K8SSA_MAX_EXTRA_VALS + (size_t)over)));
+            string_array(p, "v", K8SSA_MAX_EXTRA_VALS + (size_t)over)));
         expect_outcome(p, b, strlen(b), NULL, 0,
                        over ? K8SSA_REVIEW_UNPARSEABLE : K8SSA_REVIEW_AUTHENTICATED);
     }
@@ -838,9 +847,9 @@ static void test_string_limits(void **state)
         "\"username\":\"u\",\"extra\":{\"k\":[\"%s\"]}",
     };
     for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-        const char *b = answer_user(p, apr_psprintf(p, fmts[i], ok));
+        const char *b = answer_user(p, subst(p, fmts[i], ok));
         expect_outcome(p, b, strlen(b), NULL, 0, K8SSA_REVIEW_AUTHENTICATED);
-        b = answer_user(p, apr_psprintf(p, fmts[i], big));
+        b = answer_user(p, subst(p, fmts[i], big));
         expect_outcome(p, b, strlen(b), NULL, 0, K8SSA_REVIEW_UNPARSEABLE);
     }
     /* an over-long audience */
@@ -877,20 +886,46 @@ static const char *const fields[] = {
     "\"username\":\"u\",\"extra\":{\"k\":[\"v\",\"a%sb\"]}",
 };
 
+/* Every field with every bad string: all must be unparseable; every miss is
+ * listed before the test fails. */
+static void check_all_unparseable(apr_pool_t *p, const char *const *bad, size_t nbad)
+{
+    unsigned misses = 0;
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+        for (size_t b = 0; b < nbad; b++) {
+            const char *field = subst(p, fields[f], bad[b]);
+            k8ssa_review_result r = parse_s(p, answer_user(p, field), NULL, 0);
+            if (r.outcome != K8SSA_REVIEW_UNPARSEABLE) {
+                misses++;
+                print_error("%s for user {", outcome_name(r.outcome));
+                for (const unsigned char *c = (const unsigned char *)field; *c; c++)
+                    print_error(*c >= 0x20 && *c < 0x7f ? "%c" : "\\x%02x", *c);
+                print_error("}\n");
+            }
+        }
+    assert_int_equal(misses, 0);
+}
+
 static void test_control_chars(void **state)
 {
+    check_all_unparseable(*state, bad_bytes, sizeof(bad_bytes) / sizeof(bad_bytes[0]));
+}
+
+/* A NUL in a member name: json-c keeps names as C strings, so "username\u0000"
+ * would silently become a second "username". */
+static void test_nul_in_member_names(void **state)
+{
     apr_pool_t *p = *state;
-    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-        for (size_t b = 0; b < sizeof(bad_bytes) / sizeof(bad_bytes[0]); b++)
-            UNPARSEABLE(p, answer_user(p, apr_psprintf(p, fields[f], bad_bytes[b])));
+    UNPARSEABLE(p, answer_user(p, "\"username\":\"alice\",\"username\\u0000\":\"admin\""));
+    UNPARSEABLE(p, answer(p, "\"authenticated\\u0000x\":true,\"authenticated\":false,"
+                             "\"user\":{\"username\":\"u\"}"));
+    UNPARSEABLE(p, answer_user(p, "\"username\":\"u\",\"groups\\u0000\":[\"system:masters\"]"));
 }
 
 static void test_invalid_utf8(void **state)
 {
     apr_pool_t *p = *state;
-    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-        for (size_t b = 0; b < sizeof(bad_utf8) / sizeof(bad_utf8[0]); b++)
-            UNPARSEABLE(p, answer_user(p, apr_psprintf(p, fields[f], bad_utf8[b])));
+    check_all_unparseable(p, bad_utf8, sizeof(bad_utf8) / sizeof(bad_utf8[0]));
     /* a truncated sequence right before the closing quote */
     UNPARSEABLE(p, answer_user(p, "\"username\":\"abc\xe2\x82\""));
     UNPARSEABLE(p, answer_user(p, "\"username\":\"abc\xf0\x9f\x98\""));
@@ -940,6 +975,7 @@ int main(void)
         T(test_extra_limits),
         T(test_string_limits),
         T(test_control_chars),
+        T(test_nul_in_member_names),
         T(test_invalid_utf8),
         T(test_escaped_surrogates),
     };

@@ -1,0 +1,105 @@
+/* Unit tests of src/tokenkey.c: keyed token names. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <apr_general.h>
+
+#include "tokenkey.h"
+
+static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
+static const unsigned char secret2[32] = "0123456789abcdef0123456789abcdeX";
+
+static void key_of(const unsigned char *sec, const char *url, const char *const *aud, size_t n,
+                   const char *token, unsigned char out[K8SSA_TOKENKEY_LEN])
+{
+    assert_int_equal(k8ssa_tokenkey(sec, 32, url, aud, n, token, strlen(token), out), 0);
+}
+
+static void test_deterministic_and_order_free(void **state)
+{
+    const char *a1[] = { "b", "a", "c" }, *a2[] = { "c", "b", "a" };
+    unsigned char k1[32], k2[32];
+    (void)state;
+    key_of(secret, "https://k", a1, 3, "tok", k1);
+    key_of(secret, "https://k", a2, 3, "tok", k2);
+    assert_memory_equal(k1, k2, 32);
+}
+
+static void test_every_input_matters(void **state)
+{
+    const char *a[] = { "x" }, *b[] = { "y" }, *ab[] = { "x", "y" };
+    unsigned char base[32], k[32];
+    (void)state;
+    key_of(secret, "https://k", a, 1, "tok", base);
+    key_of(secret2, "https://k", a, 1, "tok", k);
+    assert_memory_not_equal(base, k, 32);
+    key_of(secret, "https://k2", a, 1, "tok", k);
+    assert_memory_not_equal(base, k, 32);
+    key_of(secret, "https://k", b, 1, "tok", k);
+    assert_memory_not_equal(base, k, 32);
+    key_of(secret, "https://k", ab, 2, "tok", k);
+    assert_memory_not_equal(base, k, 32);
+    key_of(secret, "https://k", NULL, 0, "tok", k);
+    assert_memory_not_equal(base, k, 32);
+    key_of(secret, "https://k", a, 1, "tok2", k);
+    assert_memory_not_equal(base, k, 32);
+}
+
+/* Field boundaries are length-prefixed: moving bytes between fields changes
+ * the key. */
+static void test_fields_do_not_run_together(void **state)
+{
+    const char *a1[] = { "ab" }, *a2[] = { "a" };
+    unsigned char k1[32], k2[32];
+    (void)state;
+    key_of(secret, "https://k", a1, 1, "c", k1);
+    key_of(secret, "https://k", a2, 1, "bc", k2);
+    assert_memory_not_equal(k1, k2, 32);
+    key_of(secret, "https://ka", NULL, 0, "b", k1);
+    key_of(secret, "https://k", NULL, 0, "ab", k2);
+    assert_memory_not_equal(k1, k2, 32);
+}
+
+static void test_fingerprint(void **state)
+{
+    apr_pool_t *p;
+    unsigned char k[32];
+    const char *fp;
+    size_t i;
+    (void)state;
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < 32; i++)
+        k[i] = (unsigned char)(0xa0 + i);
+    fp = k8ssa_tokenkey_fingerprint(p, k);
+    assert_string_equal(fp, "a0a1a2a3a4a5");
+    apr_pool_destroy(p);
+}
+
+static void test_random_bytes(void **state)
+{
+    unsigned char a[32], b[32];
+    (void)state;
+    assert_int_equal(k8ssa_random_bytes(a, sizeof(a)), 0);
+    assert_int_equal(k8ssa_random_bytes(b, sizeof(b)), 0);
+    assert_memory_not_equal(a, b, 32);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deterministic_and_order_free),
+        cmocka_unit_test(test_every_input_matters),
+        cmocka_unit_test(test_fields_do_not_run_together),
+        cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_random_bytes),
+    };
+    int rc;
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_terminate();
+    return rc;
+}
