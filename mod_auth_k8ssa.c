@@ -412,6 +412,18 @@ static server_rec *vhost_of(ap_directive_t *node, server_rec *main_s)
 /* Marks the servers whose configuration uses our AuthType, so a missing API
  * server fails at startup instead of at the first request. (.htaccess files
  * are not seen here; they get a 500 with the same message.) */
+/* apr_hash keeps a pointer to its key: keys must outlive the table. */
+static void set_flag(apr_hash_t *h, const void *ptr)
+{
+    apr_pool_t *p = apr_hash_pool_get(h);
+    apr_hash_set(h, apr_pmemdup(p, &ptr, sizeof(ptr)), sizeof(ptr), ptr);
+}
+
+static int has_flag(apr_hash_t *h, const void *ptr)
+{
+    return apr_hash_get(h, &ptr, sizeof(ptr)) != NULL;
+}
+
 static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_hash_t *uses)
 {
     for (; node != NULL; node = node->next) {
@@ -420,7 +432,7 @@ static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_has
             server_rec *v = vhost_of(node->parent, main_s), *s;
             /* Sections of the main server apply in every virtual host. */
             for (s = v ? v : main_s; s != NULL; s = v ? NULL : s->next)
-                apr_hash_set(uses, &s, sizeof(s), s);
+                set_flag(uses, s);
         }
         if (node->first_child)
             find_authtype_uses(node->first_child, main_s, uses);
@@ -489,15 +501,15 @@ static int k8ssa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
-        if (apr_hash_get(seen, &c, sizeof(c)) == NULL) {
-            apr_hash_set(seen, &c, sizeof(c), c);
+        if (!has_flag(seen, c)) {
+            set_flag(seen, c);
             ok = resolve_api_config(c, s, pconf, ptemp) && ok;
         }
     }
     find_authtype_uses(ap_conftree, main_s, uses);
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
-        if (c->api.server_url == NULL && apr_hash_get(uses, &s, sizeof(s))) {
+        if (c->api.server_url == NULL && has_flag(uses, s)) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(002)
                          "AuthType " K8SSA_AUTH_TYPE " is used in %s but no API server "
                          "is known: set AuthK8sAPIServer https://HOST:PORT (outside a "

@@ -12,8 +12,11 @@ cd "$top"
 "$top/scripts/deps.sh"
 "$top/scripts/build.sh"
 
+log="$(mktemp)"
+trap 'rm -f "$log" "$log.rc"' EXIT
 echo "== make check (unit, corpus replay, integration)"
-make -C build check
+{ make -C build check 2>&1; echo $? >"$log.rc"; } | tee "$log"
+[ "$(cat "$log.rc")" -eq 0 ] || { echo "make check failed"; exit 1; }
 
 echo "== unit tests under ASan+UBSan"
 mkdir -p build-asan
@@ -35,4 +38,7 @@ for t in bearer tokenreview headers; do
     echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$' || tail -1 "$work.log")"
     rm -rf "$work" "$work.log"
 done
-echo "all tests passed"
+# One closing line for people and CI: every C unit test and pytest test.
+unit=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+integ=$(sed -n 's/^=* \([0-9]*\) passed.*/\1/p' "$log" | tail -1)
+echo "tests: $((unit + ${integ:-0})) passed, 0 failed"

@@ -146,6 +146,20 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* libcurl resends a request by itself, on a new connection, when a reused
+ * connection turns out dead before any answer. Such a resend is the one
+ * retry the contract allows, so every request sent is counted. The data
+ * holds the module's token: it is only counted, never kept. */
+static int count_requests(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)h;
+    (void)data;
+    (void)size;
+    if (type == CURLINFO_HEADER_OUT)
+        ++*(unsigned *)ud;
+    return 0;
+}
+
 /* Options that never change for a handle of this client. */
 static CURL *new_handle(struct k8ssa_apiclient *c)
 {
@@ -174,6 +188,12 @@ static CURL *new_handle(struct k8ssa_apiclient *c)
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
+    /* One connection per handle: a resend then always opens a new one. */
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
+    /* The debug callback is how requests put on the wire are counted;
+     * libcurl calls it instead of printing anything. */
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, count_requests);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
     if (c->share != NULL)
         curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     return h;
@@ -214,6 +234,7 @@ typedef struct {
     CURLcode rc;
     long code;
     long connects;
+    unsigned sent;          /* requests put on the wire, libcurl's resend included */
     int too_large;
     char errbuf[CURL_ERROR_SIZE];
 } attempt_result;
@@ -255,6 +276,7 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &ar->sent);
 
     ar->rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ar->code);
@@ -265,14 +287,14 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, NULL);
     for (struct curl_slist *s = hdrs; s != NULL; s = s->next)
         memset(s->data, 0, strlen(s->data));
     curl_slist_free_all(hdrs);
 
     apr_thread_mutex_lock(c->lock);
-    c->requests++;
+    c->requests += ar->sent;
     apr_thread_mutex_unlock(c->lock);
-    (void)c;
 }
 
 void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
@@ -299,11 +321,13 @@ void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
         int transient;
 
         attempt(c, h, url, json, token, fresh, left, &body, &ar);
-        out->attempts++;
+        out->attempts += ar.sent ? ar.sent : 1;  /* a failed connect sends none */
         connects += ar.connects;
         out->http_code = ar.rc == CURLE_OK ? ar.code : 0;
         transient = (ar.rc == CURLE_OK && (ar.code == 429 || ar.code >= 500))
                     || (ar.rc != CURLE_OK && is_reset(ar.rc) && !ar.too_large);
+        if (ar.sent > 1)
+            retried = 1;  /* libcurl already resent it on a new connection */
         if (transient && !retried && deadline - apr_time_now() > 0) {
             retried = 1;
             fresh = 1;

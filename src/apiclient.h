@@ -37,7 +37,7 @@ typedef struct {
     const char *body;          /* NUL-terminated copy in the caller's pool */
     size_t body_len;
     const char *error;         /* log-safe description of a failure, else NULL */
-    unsigned attempts;         /* 1, or 2 after a retry */
+    unsigned attempts;         /* requests sent (a failed connect counts one); 2 after a retry */
 } k8ssa_api_response;
 
 /* Counters since the instance was created (this child only). */

@@ -55,6 +55,13 @@ def start_httpd(harness):
         h.stop()
 
 
+@pytest.fixture
+def apache_configtest(harness):
+    """apache_configtest(conf, server_conf=None, env=None) -> (returncode,
+    output) of `apache2 -t` on the full configuration."""
+    return harness.configtest
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -11,14 +11,14 @@ def loc():
     return location("/p", "Require valid-user")
 
 
-def test_valid_config_passes(harness):
-    rc, out = harness.configtest(loc())
+def test_valid_config_passes(apache_configtest, harness):
+    rc, out = apache_configtest(loc())
     assert rc == 0, out
     assert "Syntax OK" in out
 
 
-def test_no_authtype_no_api_server_needed(harness):
-    rc, out = harness.configtest("<Location /x>\nRequire all granted\n</Location>\n",
+def test_no_authtype_no_api_server_needed(apache_configtest, harness):
+    rc, out = apache_configtest("<Location /x>\nRequire all granted\n</Location>\n",
                                  server_conf="")
     assert rc == 0, out
 
@@ -38,53 +38,53 @@ def server(harness, **kw):
     (lambda h: server(h, token_file="/nonexistent/token"), "AuthK8sTokenFile"),
 ], ids=["http-url", "ftp-url", "not-url", "timeout-0", "timeout-abc", "timeout-negative",
         "cafile-missing", "tokenfile-missing"])
-def test_server_directive_errors(harness, server_conf_fn, directive):
-    rc, out = harness.configtest(loc(), server_conf=server_conf_fn(harness))
+def test_server_directive_errors(apache_configtest, harness, server_conf_fn, directive):
+    rc, out = apache_configtest(loc(), server_conf=server_conf_fn(harness))
     assert rc != 0, out
     assert directive in out, out
 
 
-def test_client_certificate_without_key(harness):
+def test_client_certificate_without_key(apache_configtest, harness):
     sc = "AuthK8sAPIServer %s\nAuthK8sCAFile %s\nAuthK8sClientCertificate %s" % (
         harness.api.url, harness.pki.ca_cert, harness.pki.client_cert)
-    rc, out = harness.configtest(loc(), server_conf=sc)
+    rc, out = apache_configtest(loc(), server_conf=sc)
     assert rc != 0, out
     assert "AuthK8sClientKey" in out or "AuthK8sClientCertificate" in out, out
 
 
-def test_client_key_without_certificate(harness):
+def test_client_key_without_certificate(apache_configtest, harness):
     sc = "AuthK8sAPIServer %s\nAuthK8sCAFile %s\nAuthK8sClientKey %s" % (
         harness.api.url, harness.pki.ca_cert, harness.pki.client_key)
-    rc, out = harness.configtest(loc(), server_conf=sc)
+    rc, out = apache_configtest(loc(), server_conf=sc)
     assert rc != 0, out
     assert "AuthK8sClientKey" in out or "AuthK8sClientCertificate" in out, out
 
 
-def test_client_certificate_missing_file(harness):
+def test_client_certificate_missing_file(apache_configtest, harness):
     sc = harness.default_server_conf() + \
         "\nAuthK8sClientCertificate /nonexistent/c.crt\nAuthK8sClientKey %s" % harness.pki.client_key
-    rc, out = harness.configtest(loc(), server_conf=sc)
+    rc, out = apache_configtest(loc(), server_conf=sc)
     assert rc != 0, out
     assert "AuthK8sClientCertificate" in out, out
 
 
-def test_authtype_without_api_server(harness):
+def test_authtype_without_api_server(apache_configtest, harness):
     sc = 'AuthK8sCAFile "%s"\nAuthK8sTokenFile "%s"' % (harness.pki.ca_cert, harness.token_file)
-    rc, out = harness.configtest(loc(), server_conf=sc)
+    rc, out = apache_configtest(loc(), server_conf=sc)
     assert rc != 0, out
     assert "AuthK8sAPIServer" in out, out
 
 
-def test_authtype_in_vhost_without_api_server(harness):
+def test_authtype_in_vhost_without_api_server(apache_configtest, harness):
     conf = "<VirtualHost 127.0.0.1:*>\nServerName other\n%s</VirtualHost>\n" % loc()
-    rc, out = harness.configtest(conf, server_conf="")
+    rc, out = apache_configtest(conf, server_conf="")
     assert rc != 0, out
     assert "AuthK8sAPIServer" in out, out
 
 
-def test_in_cluster_env_is_enough(harness):
+def test_in_cluster_env_is_enough(apache_configtest, harness):
     sc = 'AuthK8sCAFile "%s"\nAuthK8sTokenFile "%s"' % (harness.pki.ca_cert, harness.token_file)
-    rc, out = harness.configtest(loc(), server_conf=sc,
+    rc, out = apache_configtest(loc(), server_conf=sc,
                                  env={"KUBERNETES_SERVICE_HOST": "127.0.0.1",
                                       "KUBERNETES_SERVICE_PORT": "6443"})
     assert rc == 0, out
@@ -97,7 +97,7 @@ def test_in_cluster_env_is_enough(harness):
     ('AuthK8sExtraHeaderPrefix "X Extra-"', "AuthK8sExtraHeaderPrefix"),
     ("AuthK8sForwardToken maybe", "AuthK8sForwardToken"),
 ])
-def test_directory_directive_errors(harness, line, directive):
-    rc, out = harness.configtest(location("/p", "Require valid-user\n" + line))
+def test_directory_directive_errors(apache_configtest, line, directive):
+    rc, out = apache_configtest(location("/p", "Require valid-user\n" + line))
     assert rc != 0, out
     assert directive in out, out
