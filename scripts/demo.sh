@@ -11,14 +11,15 @@ api_port="${K8SSA_DEMO_API_PORT:-6443}"
 "$top/scripts/deps.sh"
 "$top/scripts/build.sh"
 
-# httpd's children run as www-data when started as root: the run directory
-# must be readable by them.
+# httpd's children run as www-data when started as root: everything they read
+# (certificates, token, the CGI) lives in a run directory they can read.
 run="$(mktemp -d /tmp/k8ssa-demo.XXXXXX)"
 chmod 755 "$run"
 cleanup() {
     [ -f "$run/httpd.pid" ] && kill "$(cat "$run/httpd.pid")" 2>/dev/null || true
     [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null || true
     wait 2>/dev/null || true
+    rm -rf "$run"
 }
 trap cleanup EXIT INT TERM
 
@@ -31,6 +32,8 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 grep -q "stand-in on" "$run/api.log" || { cat "$run/api.log"; exit 1; }
+mkdir -p "$run/cgi"
+cp "$top/scripts/demo/whoami.cgi" "$run/cgi/"
 chmod -R a+rX "$run"
 
 user_lines=""
@@ -59,13 +62,13 @@ AuthK8sAPIServer https://127.0.0.1:$api_port
 AuthK8sCAFile "$run/pki/ca.crt"
 AuthK8sTokenFile "$run/module.token"
 
-ScriptAlias / "$top/scripts/demo/whoami.cgi/"
+ScriptAlias / "$run/cgi/whoami.cgi/"
 <Location />
     AuthType KubernetesServiceAccount
     AuthName "k8ssa-demo"
     Require valid-user
 </Location>
-<Directory "$top/scripts/demo">
+<Directory "$run/cgi">
     Require all granted
 </Directory>
 CONF
@@ -86,6 +89,6 @@ stand-in on https://127.0.0.1:$api_port. Try, from another terminal:
   # 401: a token the API server does not know
   curl -i -H "Authorization: Bearer not-a-valid-token" http://127.0.0.1:$port/
 
-Logs: $run/error.log. Ctrl-C stops httpd and the stand-in.
+Logs: $run/error.log. Ctrl-C stops httpd and the stand-in and removes $run.
 MSG
 wait
