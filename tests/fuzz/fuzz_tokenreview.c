@@ -14,33 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
-#include <apr_pools.h>
+#include "fuzz.h"
 #include <json-c/json.h>
 
 #include "tokenreview.h"
 #include "identity.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,       \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
-
-static apr_pool_t *pool;
-
-static void init_once(void)
-{
-    if (pool)
-        return;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS)
-        abort();
-}
 
 static int printable(const char *s)
 {

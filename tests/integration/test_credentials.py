@@ -36,14 +36,19 @@ def test_token_file_other_token(harness, start_httpd, api):
     assert review_auth(api) == ["Bearer " + tok2]
 
 
-def test_client_certificate_only(harness, start_httpd, api):
-    pki = harness.pki
-    server_conf = "\n".join([
+def client_certificate_conf(api, pki):
+    """Server directives with the client certificate as the only credential."""
+    return "\n".join([
         "AuthK8sAPIServer " + api.url,
         'AuthK8sCAFile "%s"' % pki.ca_cert,
         'AuthK8sClientCertificate "%s"' % pki.client_cert,
         'AuthK8sClientKey "%s"' % pki.client_key,
     ])
+
+
+def test_client_certificate_only(harness, start_httpd, api):
+    pki = harness.pki
+    server_conf = client_certificate_conf(api, pki)
     s = start_httpd(conf(harness), server_conf=server_conf)
     api.set_module_tokens(set())
     r = get(s, api.sa_token("demo", "client"))
@@ -56,12 +61,7 @@ def test_client_certificate_not_trusted(harness, start_httpd, api):
     """A certificate the API server does not accept: refused credentials."""
     pki = harness.pki
     api.client_cert_cns = set()
-    server_conf = "\n".join([
-        "AuthK8sAPIServer " + api.url,
-        'AuthK8sCAFile "%s"' % pki.ca_cert,
-        'AuthK8sClientCertificate "%s"' % pki.client_cert,
-        'AuthK8sClientKey "%s"' % pki.client_key,
-    ])
+    server_conf = client_certificate_conf(api, pki)
     s = start_httpd(conf(harness), server_conf=server_conf)
     api.set_module_tokens(set())
     r = get(s, api.sa_token("demo", "client"))

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "unit.h"
 
 #include <string.h>
 
@@ -13,35 +14,6 @@
 #include <apr_pools.h>
 
 #include "headers.h"
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
-}
-
-/* A fresh pool per test. */
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
 
 /* --------------------------------------------------------- name_equals */
 
@@ -253,23 +225,23 @@ static void test_encode_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_equals_same, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_equals_case, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_equals_dash_underscore, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_equals_different, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_equals_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefix_no, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefix_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_is_header_name_valid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_is_header_name_invalid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_k8s_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_percent_space, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_non_ascii, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_tchars_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_separators, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_every_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equals_same, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_equals_case, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_equals_dash_underscore, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_equals_different, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_equals_empty, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_prefix, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_no, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_empty, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_is_header_name_valid, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_is_header_name_invalid, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_k8s_keys, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_percent_space, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_non_ascii, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_tchars_unchanged, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_separators, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_every_byte, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_empty, pool_setup, pool_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "unit.h"
 
 #include <string.h>
 
@@ -13,34 +14,6 @@
 #include <apr_pools.h>
 
 #include "identity.h"
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
-}
-
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
 
 /* ------------------------------------------------------ serviceaccount */
 
@@ -215,17 +188,17 @@ static void test_printable_every_byte(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sa_valid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sa_wrong_prefix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sa_empty_parts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sa_name_colon, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sa_non_sa_users, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_join_groups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_join_groups_empty_members, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_printable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_printable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_printable_every_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_printable_strict_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_valid, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_sa_wrong_prefix, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_sa_empty_parts, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_sa_name_colon, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_sa_non_sa_users, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_join_groups, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_join_groups_empty_members, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_printable, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_not_printable, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_printable_every_byte, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_printable_strict_utf8, pool_setup, pool_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
