@@ -101,3 +101,18 @@ def test_directory_directive_errors(apache_configtest, line, directive):
     rc, out = apache_configtest(location("/p", "Require valid-user\n" + line))
     assert rc != 0, out
     assert directive in out, out
+
+
+def test_shipped_a2enmod_files(apache_configtest, harness):
+    """conf/auth_k8ssa.load names the module and Debian's module path;
+    conf/auth_k8ssa.conf loads cleanly next to a location using the AuthType."""
+    from helpers import TOP_SRCDIR
+    import os
+    with open(os.path.join(TOP_SRCDIR, "conf", "auth_k8ssa.load")) as f:
+        load = [l.split() for l in f if l.startswith("LoadModule")]
+    assert load == [["LoadModule", "auth_k8ssa_module",
+                     "/usr/lib/apache2/modules/mod_auth_k8ssa.so"]]
+    rc, out = apache_configtest(
+        'Include "%s"\n' % os.path.join(TOP_SRCDIR, "conf", "auth_k8ssa.conf") + loc())
+    assert rc == 0, out
+    assert "Syntax OK" in out
