@@ -19,11 +19,13 @@
 #include "apr_file_info.h"
 #include "apr_hash.h"
 
+#include "module.h"
 #include "apiclient.h"
 #include "bearer.h"
 #include "credential.h"
 #include "headers.h"
 #include "identity.h"
+#include "tlsfiles.h"
 #include "tokenkey.h"
 #include "tokenreview.h"
 
@@ -38,18 +40,14 @@
 #define K8SSA_DEFAULT_USER_HEADER "X-Remote-User"
 #define K8SSA_DEFAULT_GROUPS_HEADER "X-Remote-Group"
 #define K8SSA_DEFAULT_EXTRA_PREFIX "X-Remote-Extra-"
-/* Our own log tags: httpd's "AHnnnnn" registry belongs to httpd. */
-#define K8LOG(n) "K8SSA" #n ": "
-
-module AP_MODULE_DECLARE_DATA auth_k8ssa_module;
-APLOG_USE_MODULE(auth_k8ssa);
 
 /* ---------------------------------------------------------------------------
  * Configuration records
  */
 
-/* Server scope: how to reach and authenticate to the API server. A virtual
- * host that sets none of these shares the main server's record. */
+/* Server scope: how to reach and authenticate to the API server. httpd
+ * creates this record for a virtual host only when it sets one of these
+ * directives; otherwise the host shares the main server's record. */
 typedef struct {
     const char *api_server;     /* NULL: unset */
     const char *ca_file;
@@ -265,6 +263,25 @@ static const char *set_audiences(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* Headers the module must never set or strip: credentials, framing and
+ * hop-by-hop fields. A prefix is reserved when any of them starts with it. */
+static int reserved_header(const char *name, int is_prefix)
+{
+    static const char *const reserved[] = {
+        "Authorization", "Proxy-Authorization", "Cookie", "Host", "Content-Length",
+        "Content-Type", "Content-Encoding", "Transfer-Encoding", "Connection", "Keep-Alive",
+        "TE", "Trailer", "Upgrade", "Expect", "Sec-WebSocket-Protocol", NULL
+    };
+    int i;
+
+    for (i = 0; reserved[i] != NULL; i++) {
+        if (is_prefix ? k8ssa_header_name_has_prefix(reserved[i], name)
+                      : k8ssa_header_name_equals(reserved[i], name))
+            return 1;
+    }
+    return 0;
+}
+
 /* AuthK8sUserHeader, AuthK8sGroupsHeader, AuthK8sExtraHeaderPrefix. */
 static const char *set_header_name(cmd_parms *cmd, void *dconf, const char *arg)
 {
@@ -278,8 +295,10 @@ static const char *set_header_name(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name (letters, "
                             "digits and !#$%%&'*+-.^_`|~ only), or write none",
                             cmd->cmd->name, arg);
-    if (ap_cstr_casecmp(arg, "Authorization") == 0 || ap_cstr_casecmp(arg, "Host") == 0)
-        return apr_psprintf(cmd->pool, "%s: '%s' is reserved", cmd->cmd->name, arg);
+    if (reserved_header(arg, cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, extra_prefix)))
+        return apr_psprintf(cmd->pool, "%s: '%s' would replace or remove a header httpd "
+                            "or the backend needs (credentials, message framing, "
+                            "hop-by-hop)", cmd->cmd->name, arg);
     *slot = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
@@ -455,6 +474,7 @@ static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *p
     static const char in_ca[] = K8SSA_INCLUSTER_DIR "/ca.crt";
     static const char in_token[] = K8SSA_INCLUSTER_DIR "/token";
     k8ssa_api_config *api = &c->api;
+    const char *why = NULL;
     int ok = 1;
 
     memset(api, 0, sizeof(*api));
@@ -474,8 +494,19 @@ static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *p
                      "set both or neither in %s", server_where(ptemp, s));
         ok = 0;
     }
+    if (c->ca_file != NULL && (why = k8ssa_check_ca_file(c->ca_file)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(007)
+                     "AuthK8sCAFile %s: %s", c->ca_file, why);
+        ok = 0;
+    }
+    if (c->cert_file != NULL && c->key_file != NULL
+        && (why = k8ssa_check_client_pair(c->cert_file, c->key_file)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(008)
+                     "%s (%s, %s)", why, c->cert_file, c->key_file);
+        ok = 0;
+    }
     if (api->token_file != NULL) {
-        const char *tok, *why = NULL;
+        const char *tok;
         apr_status_t rv = k8ssa_credential_read_file(ptemp, api->token_file, &tok, &why);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(004)
@@ -564,9 +595,11 @@ static void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
         if (client == NULL) {
             rv = k8ssa_apiclient_create(p, &c->api, &client, &why);
             if (rv != APR_SUCCESS) {
-                c->client_error = apr_psprintf(p, "AuthK8sTokenFile %s: %s (the child runs "
-                                               "as an unprivileged user: check the file's "
-                                               "permissions)", c->api.token_file, why);
+                c->client_error = c->api.token_file
+                    ? apr_psprintf(p, "AuthK8sTokenFile %s: %s (the child runs as an "
+                                   "unprivileged user: check the file's permissions)",
+                                   c->api.token_file, why)
+                    : apr_psprintf(p, "cannot create the API client: %s", why);
                 ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(006) "%s", c->client_error);
                 continue;
             }
@@ -638,6 +671,18 @@ static void strip_identity_headers(request_rec *r, const k8ssa_dir_conf *d)
     }
 }
 
+/* Runs on every request once its configuration is known, also where
+ * authorization passes without authentication (Require all granted, Require
+ * ip in a RequireAny): the identity headers are stripped there too. */
+static int k8ssa_header_parser(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    if (type != NULL && ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) == 0)
+        strip_identity_headers(r, ap_get_module_config(r->per_dir_config,
+                                                       &auth_k8ssa_module));
+    return DECLINED;
+}
+
 static void export_identity(request_rec *r, const k8ssa_dir_conf *d,
                             const k8ssa_identity *id)
 {
@@ -704,6 +749,15 @@ static const char *token_fingerprint(request_rec *r, const char *url, const k8ss
     return k8ssa_tokenkey_fingerprint(r->pool, key);
 }
 
+/* The request holds the client's token, and so does the answer (the API
+ * server echoes spec); request pools are reused without being cleared. */
+static void wipe_bodies(char *request, k8ssa_api_response *resp)
+{
+    memset(request, 0, strlen(request));
+    if (resp->body != NULL)
+        memset((char *)resp->body, 0, resp->body_len);
+}
+
 /* Sends the review and maps its outcome to what check_authn returns. */
 static int review_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_dir_conf *d,
                         k8ssa_request_state *st, const char *token)
@@ -713,10 +767,12 @@ static int review_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_dir_c
     const char *fp = token_fingerprint(r, sc->api.server_url, d, token);
     k8ssa_api_response resp;
     k8ssa_review_result res;
-    const char *body;
+    char *body;
 
     body = k8ssa_tokenreview_request(r->pool, token, strlen(token), aud, naud);
     k8ssa_apiclient_post(sc->client, r->pool, K8SSA_TOKENREVIEW_PATH, body, &resp);
+    if (resp.status != K8SSA_API_OK)
+        wipe_bodies(body, &resp);
     switch (resp.status) {
     case K8SSA_API_OK:
         break;
@@ -741,6 +797,7 @@ static int review_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_dir_c
     }
 
     k8ssa_tokenreview_parse(r->pool, resp.body, resp.body_len, aud, naud, &res);
+    wipe_bodies(body, &resp);
     switch (res.outcome) {
     case K8SSA_REVIEW_AUTHENTICATED:
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, K8LOG(023)
@@ -900,13 +957,21 @@ static int match_serviceaccount(request_rec *r, const k8ssa_identity *id, const 
         && strcmp(want + nslen + 1, name) == 0;
 }
 
+/* The identity this request was authenticated as by this module; NULL when
+ * another AuthType (or none) set r->user. */
 static const k8ssa_identity *identity_of(request_rec *r)
 {
-    k8ssa_request_state *st = request_state(r);
+    const char *type = ap_auth_type(r);
+    k8ssa_request_state *st;
 
+    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
+        return NULL;
+    st = request_state(r);
     if (st == NULL || st->id == NULL)
         st = inherited_state(r);
-    return st ? st->id : NULL;
+    if (st == NULL || st->id == NULL || strcmp(st->id->username, r->user) != 0)
+        return NULL;
+    return st->id;
 }
 
 static authz_status check_identity(request_rec *r, const void *parsed,
@@ -974,7 +1039,8 @@ static const char *parse_require_line(cmd_parms *cmd, const char *line, const vo
                "least one value";
     expr = ap_expr_parse_cmd(cmd, line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
     if (err != NULL)
-        return apr_psprintf(cmd->pool, "cannot parse the Require line '%s': %s", line, err);
+        return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
+                            "string expression: %s", line, err);
     *parsed = expr;
     return NULL;
 }
@@ -988,6 +1054,7 @@ static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccoun
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(k8ssa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(k8ssa_header_parser, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_config(k8ssa_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(k8ssa_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(k8ssa_check_authn, NULL, NULL, APR_HOOK_MIDDLE,

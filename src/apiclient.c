@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_IDLE_HANDLES 64
+/* More than any sane ThreadsPerChild: every worker thread keeps its warm
+ * connection even when all review at once. */
+#define MAX_IDLE_HANDLES 256
 
 struct k8ssa_apiclient {
     apr_pool_t *pool;
@@ -153,9 +155,8 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
 static int count_requests(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
     (void)h;
-    (void)data;
-    (void)size;
-    if (type == CURLINFO_HEADER_OUT)
+    /* A proxy's CONNECT is header output too, but no review. */
+    if (type == CURLINFO_HEADER_OUT && size >= 5 && memcmp(data, "POST ", 5) == 0)
         ++*(unsigned *)ud;
     return 0;
 }
@@ -176,8 +177,12 @@ static CURL *new_handle(struct k8ssa_apiclient *c)
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (c->cfg.ca_file != NULL)
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (c->cfg.ca_file != NULL) {
+        /* Only this CA: libcurl would also trust its built-in CA directory. */
         curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    }
     if (c->cfg.cert_file != NULL) {
         curl_easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
@@ -297,6 +302,14 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     apr_thread_mutex_unlock(c->lock);
 }
 
+/* The module's token copy is wiped as soon as it was sent: pools are reused
+ * without being cleared. */
+static void wipe(const char *token)
+{
+    if (token != NULL)
+        memset((char *)token, 0, strlen(token));
+}
+
 void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
                           const char *json, k8ssa_api_response *out)
 {
@@ -331,14 +344,17 @@ void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
         if (transient && !retried && deadline - apr_time_now() > 0) {
             retried = 1;
             fresh = 1;
+            wipe(token);
             continue;
         }
         /* A rotated token file: the API server refused the old token. */
         if (ar.rc == CURLE_OK && ar.code == 401 && c->cred && !reauthed
-            && k8ssa_credential_reload(c->cred) && deadline - apr_time_now() > 0) {
+            && k8ssa_credential_reload(c->cred, token) && deadline - apr_time_now() > 0) {
             reauthed = 1;
+            wipe(token);
             continue;
         }
+        wipe(token);
         break;
     }
     checkin(c, h, connects);
@@ -364,7 +380,11 @@ void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
         out->status = K8SSA_API_UNEXPECTED;
         out->error = apr_psprintf(p, "unexpected HTTP %ld", ar.code);
     }
-    free(body.buf);
+    if (body.buf != NULL) {
+        /* The API server echoes spec.token: the answer holds the client's token. */
+        memset(body.buf, 0, body.cap);
+        free(body.buf);
+    }
 }
 
 void k8ssa_apiclient_stats(k8ssa_apiclient *c, k8ssa_api_stats *out)

@@ -31,6 +31,12 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+static apr_status_t wipe_read_buffer(void *buf)
+{
+    memset(buf, 0, K8SSA_CREDENTIAL_MAX_BYTES + 1);
+    return APR_SUCCESS;
+}
+
 apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
                                         const char **token, const char **why)
 {
@@ -47,6 +53,8 @@ apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
     /* One byte more than allowed tells an over-long file from a full one. */
     rv = apr_file_read_full(f, buf, K8SSA_CREDENTIAL_MAX_BYTES + 1, &len);
     apr_file_close(f);
+    /* Only the trimmed copy is kept: wipe the raw read when leaving. */
+    apr_pool_cleanup_register(p, buf, wipe_read_buffer, apr_pool_cleanup_null);
     if (rv != APR_SUCCESS && rv != APR_EOF) {
         *why = "cannot read the file";
         return rv;
@@ -103,6 +111,8 @@ static int refresh_locked(k8ssa_credential *c, int force)
         }
     }
     /* A file caught half-written or missing keeps the last good token. */
+    if (token != NULL)
+        memset((char *)token, 0, strlen(token));
     apr_pool_destroy(tmp);
     return changed;
 }
@@ -164,15 +174,16 @@ const char *k8ssa_credential_token(k8ssa_credential *c, apr_pool_t *p)
     return copy;
 }
 
-int k8ssa_credential_reload(k8ssa_credential *c)
+int k8ssa_credential_reload(k8ssa_credential *c, const char *refused)
 {
-    int changed;
+    int differs;
 
     apr_thread_mutex_lock(c->lock);
-    changed = refresh_locked(c, 1);
+    refresh_locked(c, 1);
     c->next_check = apr_time_now() + c->interval;
+    differs = refused == NULL || strcmp(c->token, refused) != 0;
     apr_thread_mutex_unlock(c->lock);
-    return changed;
+    return differs;
 }
 
 unsigned long k8ssa_credential_reloads(const k8ssa_credential *c)

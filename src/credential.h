@@ -38,8 +38,12 @@ apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
  * interval has passed and its modification time or size changed. */
 const char *k8ssa_credential_token(k8ssa_credential *c, apr_pool_t *p);
 
-/* Re-reads the file now (after a 401). Returns 1 when the token changed. */
-int k8ssa_credential_reload(k8ssa_credential *c);
+/*
+ * Re-reads the file now, after the API server refused `refused` with a 401.
+ * Returns 1 when the current token differs from it (worth a retry), also when
+ * another thread has already loaded the new one.
+ */
+int k8ssa_credential_reload(k8ssa_credential *c, const char *refused);
 
 /* How many times a changed token was loaded since open (for metrics). */
 unsigned long k8ssa_credential_reloads(const k8ssa_credential *c);

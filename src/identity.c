@@ -90,6 +90,8 @@ int k8ssa_is_printable(const char *s, size_t len)
         n = utf8_sequence(u + i, len - i);
         if (n == 0)
             return 0;
+        if (n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)  /* C1 controls, e.g. NEL */
+            return 0;
         i += n;
     }
     return 1;

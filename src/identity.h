@@ -46,7 +46,7 @@ const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
                                        const char *sep);
 
 /* 1 when s[0..len) is strict UTF-8 (RFC 3629) without control characters
- * (C0, NUL, DEL); such strings are safe to put in a header value or an
+ * (C0 with NUL, DEL, C1); such strings are safe to put in a header value or an
  * environment variable. */
 int k8ssa_is_printable(const char *s, size_t len);
 

@@ -12,30 +12,59 @@
 #include <json-c/json.h>
 #include <string.h>
 
+/* Appends s[0..len) as a JSON string. */
+static char *put_json_string(char *o, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    *o++ = '"';
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 0x0f];
+            o += 6;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* Built by hand rather than with json-c: the body holds the client's token,
+ * and the caller can wipe this one buffer after sending it. */
 char *k8ssa_tokenreview_request(apr_pool_t *p, const char *token, size_t token_len,
                                 const char *const *audiences, size_t naudiences)
 {
-    json_object *root = json_object_new_object();
-    json_object *spec = json_object_new_object();
-    const char *text;
-    char *out;
-    size_t i;
+    static const char head[] =
+        "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
+        "\"spec\":{\"token\":";
+    size_t i, size = sizeof(head) + token_len * 6 + 2 + sizeof(",\"audiences\":[]}}");
+    char *out, *o;
 
-    json_object_object_add(root, "apiVersion",
-                           json_object_new_string("authentication.k8s.io/v1"));
-    json_object_object_add(root, "kind", json_object_new_string("TokenReview"));
-    json_object_object_add(spec, "token", json_object_new_string_len(token, (int)token_len));
+    for (i = 0; i < naudiences; i++)
+        size += strlen(audiences[i]) * 6 + 3;
+    out = o = apr_palloc(p, size);
+    memcpy(o, head, sizeof(head) - 1);
+    o += sizeof(head) - 1;
+    o = put_json_string(o, token, token_len);
     if (naudiences > 0) {
-        json_object *auds = json_object_new_array_ext((int)naudiences);
-        for (i = 0; i < naudiences; i++)
-            json_object_array_add(auds, json_object_new_string(audiences[i]));
-        json_object_object_add(spec, "audiences", auds);
+        memcpy(o, ",\"audiences\":[", 14);
+        o += 14;
+        for (i = 0; i < naudiences; i++) {
+            if (i > 0)
+                *o++ = ',';
+            o = put_json_string(o, audiences[i], strlen(audiences[i]));
+        }
+        *o++ = ']';
     }
-    json_object_object_add(root, "spec", spec);
-    text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN
-                                                | JSON_C_TO_STRING_NOSLASHESCAPE);
-    out = apr_pstrdup(p, text);
-    json_object_put(root);
+    memcpy(o, "}}", 3);
     return out;
 }
 
@@ -128,10 +157,10 @@ static int get_extra(parse_ctx *c, json_object *obj, k8ssa_identity *id)
         if (klen == 0 || klen > K8SSA_MAX_STRING || !k8ssa_is_printable(key, klen))
             return fail(c, "status.user.extra has an unusable key");
         e->key = apr_pstrmemdup(c->p, key, klen);
-        if (val == NULL
-            || !get_string_array(c, val, K8SSA_MAX_EXTRA_VALS, &e->values, &e->nvalues,
-                                 "status.user.extra values are not a list of printable strings"))
-            return fail(c, "status.user.extra values are not a list of printable strings");
+        /* null is how Go writes an empty list; as for groups, it is empty. */
+        if (!get_string_array(c, val, K8SSA_MAX_EXTRA_VALS, &e->values, &e->nvalues,
+                              "status.user.extra values are not a list of printable strings"))
+            return 0;
         n++;
     }
     id->nextra = n;

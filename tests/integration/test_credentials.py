@@ -96,6 +96,26 @@ def test_token_rotation_is_invisible(harness, start_httpd, api):
     assert review_auth(api) == ["Bearer " + t2]
 
 
+def test_token_rotation_under_concurrency(harness, start_httpd, api):
+    """Requests in flight when the old token stops working all retry with the
+    new one: the first reloads the file, the others find it reloaded."""
+    import concurrent.futures
+    t1, t2 = api.module_token(), api.module_token()
+    path = write_file(os.path.join(harness.workdir, "busy.token"), t1 + "\n")
+    api.set_module_tokens({t1})
+    s = start_httpd(conf(harness), server_conf=harness.default_server_conf(token_file=path))
+    toks = [api.sa_token("demo", "c%d" % i) for i in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:   # warm every worker's connection
+        assert set(ex.map(lambda t: get(s, t).status_code, toks)) == {200}
+    write_file(path + ".new", t2 + "\n")
+    os.replace(path + ".new", path)
+    api.set_module_tokens({t2})
+    api.set_mode("slow", 0.3)   # keep the 8 reviews in flight together
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        codes = list(ex.map(lambda t: get(s, t).status_code, toks))
+    assert codes == [200] * 8
+
+
 def test_in_place_token_rewrite(harness, start_httpd, api):
     t1, t2 = api.module_token(), api.module_token()
     path = write_file(os.path.join(harness.workdir, "inplace.token"), t1)

@@ -38,6 +38,11 @@ AuthK8sExtraHeaderPrefix none""", backend=e + "/none"),
         location("/aud", "Require valid-user\nAuthK8sAudiences https://svc.example aud-two",
                  backend=e + "/aud"),
         location("/cgi/", "Require valid-user"),
+        location("/open", "Require all granted", backend=e + "/open"),
+        location("/ip-or-token", """<RequireAny>
+    Require ip 127.0.0.1
+    Require valid-user
+</RequireAny>""", backend=e + "/ip-or-token"),
         'ScriptAlias /cgi-prefix/ "%s/"\n' % harness.cgidir,
         location("/cgi-prefix/", 'Require valid-user\nAuthK8sUserPrefix "oidc:"'),
     ])
@@ -217,6 +222,20 @@ def test_spoofed_headers_no_token(srv, api, harness):
     st, _, _ = raw_request(srv, "/default/", SPOOFS)
     assert st == 401
     assert harness.echo.count == 0
+
+
+@pytest.mark.parametrize("path", ["/open/", "/ip-or-token/"])
+@pytest.mark.parametrize("with_token", [False, True])
+def test_spoofed_headers_removed_without_authentication(srv, api, path, with_token):
+    """Authorization can pass before authentication runs (Require all granted,
+    Require ip in a RequireAny): the identity headers are stripped anyway."""
+    extra = [("Authorization", "Bearer " + api.sa_token("team-a", "runner"))] \
+        if with_token else []
+    st, _, body = raw_request(srv, path, SPOOFS + extra)
+    assert st == 200
+    hs = json.loads(body)["headers"]
+    _no_evil(hs)
+    assert not [k for k, _ in hs if k.lower().startswith("x-remote")], hs
 
 
 def test_spoofed_renamed_headers(srv, api):

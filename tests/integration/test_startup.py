@@ -68,6 +68,22 @@ def test_client_certificate_missing_file(apache_configtest, harness):
     assert "AuthK8sClientCertificate" in out, out
 
 
+def test_ca_file_without_certificate(apache_configtest, harness):
+    bogus = harness.file("not-a-ca.pem", "this is not PEM\n")
+    rc, out = apache_configtest(loc(), server_conf=server(harness, ca=bogus))
+    assert rc != 0, out
+    assert "AuthK8sCAFile" in out and "no PEM certificate" in out, out
+
+
+def test_client_key_of_another_certificate(apache_configtest, harness):
+    sc = harness.default_server_conf() + \
+        "\nAuthK8sClientCertificate %s\nAuthK8sClientKey %s" % (
+            harness.pki.client_cert, harness.pki.other_client_key)
+    rc, out = apache_configtest(loc(), server_conf=sc)
+    assert rc != 0, out
+    assert "does not match AuthK8sClientCertificate" in out, out
+
+
 def test_authtype_without_api_server(apache_configtest, harness):
     sc = 'AuthK8sCAFile "%s"\nAuthK8sTokenFile "%s"' % (harness.pki.ca_cert, harness.token_file)
     rc, out = apache_configtest(loc(), server_conf=sc)
@@ -96,6 +112,11 @@ def test_in_cluster_env_is_enough(apache_configtest, harness):
     ('AuthK8sGroupsHeader "X(Y)"', "AuthK8sGroupsHeader"),
     ('AuthK8sExtraHeaderPrefix "X Extra-"', "AuthK8sExtraHeaderPrefix"),
     ("AuthK8sForwardToken maybe", "AuthK8sForwardToken"),
+    ("AuthK8sUserHeader Content-Length", "AuthK8sUserHeader"),
+    ("AuthK8sGroupsHeader transfer_encoding", "AuthK8sGroupsHeader"),
+    ("AuthK8sUserHeader Authorization", "AuthK8sUserHeader"),
+    ("AuthK8sExtraHeaderPrefix Content-", "AuthK8sExtraHeaderPrefix"),
+    ("AuthK8sExtraHeaderPrefix C", "AuthK8sExtraHeaderPrefix"),
 ])
 def test_directory_directive_errors(apache_configtest, line, directive):
     rc, out = apache_configtest(location("/p", "Require valid-user\n" + line))

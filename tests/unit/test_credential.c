@@ -286,7 +286,7 @@ static void test_token_interval_respected(void **state)
     assert_int_equal(k8ssa_credential_reloads(c), 0);
 
     /* but reload() re-reads at once */
-    assert_int_equal(k8ssa_credential_reload(c), 1);
+    assert_int_equal(k8ssa_credential_reload(c, "token-one"), 1);
     assert_string_equal(k8ssa_credential_token(c, f->p), "token-two-longer");
     assert_int_equal(k8ssa_credential_reloads(c), 1);
 }
@@ -302,24 +302,28 @@ static void test_reload(void **state)
                      APR_SUCCESS);
 
     /* unchanged */
-    assert_int_equal(k8ssa_credential_reload(c), 0);
+    assert_int_equal(k8ssa_credential_reload(c, "token-one"), 0);
     assert_int_equal(k8ssa_credential_reloads(c), 0);
 
     /* rewritten with the same token (new mtime): not a change */
     write_str(f->path, "token-one\n", t0 + 5);
-    assert_int_equal(k8ssa_credential_reload(c), 0);
+    assert_int_equal(k8ssa_credential_reload(c, "token-one"), 0);
     assert_int_equal(k8ssa_credential_reloads(c), 0);
 
     /* changed */
     write_str(f->path, "token-two", t0 + 10);
-    assert_int_equal(k8ssa_credential_reload(c), 1);
+    assert_int_equal(k8ssa_credential_reload(c, "token-one"), 1);
     assert_int_equal(k8ssa_credential_reloads(c), 1);
     assert_string_equal(k8ssa_credential_token(c, f->p), "token-two");
-    assert_int_equal(k8ssa_credential_reload(c), 0);
+    assert_int_equal(k8ssa_credential_reload(c, "token-two"), 0);
+    assert_int_equal(k8ssa_credential_reloads(c), 1);
+    /* a thread that sent the old token after another thread reloaded: its
+     * retry must go out with the new one */
+    assert_int_equal(k8ssa_credential_reload(c, "token-one"), 1);
     assert_int_equal(k8ssa_credential_reloads(c), 1);
 
     write_str(f->path, "token-three", t0 + 20);
-    assert_int_equal(k8ssa_credential_reload(c), 1);
+    assert_int_equal(k8ssa_credential_reload(c, "token-two"), 1);
     assert_int_equal(k8ssa_credential_reloads(c), 2);
     assert_string_equal(k8ssa_credential_token(c, f->p), "token-three");
 }
@@ -346,8 +350,7 @@ static void test_symlink_swap(void **state)
     assert_int_equal(k8ssa_credential_reloads(c), 1);
 }
 
-/* A file that turns bad after startup: no crash, and some token remains.
- * (The header does not say which; keeping the last good one is expected.) */
+/* A file that turns bad after startup keeps the last good token in use. */
 static void test_file_turns_bad(void **state)
 {
     fixture *f = *state;
@@ -359,15 +362,13 @@ static void test_file_turns_bad(void **state)
 
     write_str(f->path, "", t0 + 10);
     const char *t = k8ssa_credential_token(c, f->p);
-    assert_int_equal(k8ssa_credential_reload(c), 0);
-    if (t == NULL || strcmp(t, "good-token") != 0)
-        print_message("note: after the file emptied, token is %s\n", t ? t : "(null)");
+    assert_int_equal(k8ssa_credential_reload(c, "good-token"), 0);
+    assert_string_equal(t, "good-token");  /* the last good token stays */
 
     assert_int_equal(unlink(f->path), 0);
     t = k8ssa_credential_token(c, f->p);
-    assert_int_equal(k8ssa_credential_reload(c), 0);
-    if (t == NULL || strcmp(t, "good-token") != 0)
-        print_message("note: after the file vanished, token is %s\n", t ? t : "(null)");
+    assert_int_equal(k8ssa_credential_reload(c, "good-token"), 0);
+    assert_string_equal(t, "good-token");
 
     /* and it recovers */
     write_str(f->path, "next-token", t0 + 30);

@@ -170,6 +170,10 @@ static void test_printable_strict_utf8(void **state)
     assert_int_equal(k8ssa_is_printable("\xe2\x82x", 3), 0);         /* bad continuation */
     assert_int_equal(k8ssa_is_printable("\x80", 1), 0);
     assert_int_equal(k8ssa_is_printable("\xff", 1), 0);
+    assert_int_equal(k8ssa_is_printable("\xc2\x85", 2), 0);          /* C1 NEL */
+    assert_int_equal(k8ssa_is_printable("\xc2\x80", 2), 0);
+    assert_int_equal(k8ssa_is_printable("\xc2\x9f", 2), 0);
+    assert_int_equal(k8ssa_is_printable("\xc2\xa0", 2), 1);          /* NBSP */
 }
 
 static void test_printable_every_byte(void **state)
