@@ -7,10 +7,14 @@ ratio to the baseline; absolute numbers depend on the machine, ratios less.
 
 Scenarios (all serve the same small static file):
   baseline   no authentication
+  cached     a valid token whose review is in the shmcb cache: the hot path
+             (header scrub, parse, HMAC key, shared-memory lookup, entry MAC
+             check, identity export), no network
   missing    AuthType KubernetesServiceAccount, no Authorization header: the
              module's own work (header scrub, parse, 401 challenge), no network
-  review     a valid token; every request is a TokenReview to the API stand-in
-             (a Python server: this bounds the rate, not the module)
+  review     a valid token with AuthK8sCache none: every request is a
+             TokenReview to the API stand-in (a Python server: it bounds the
+             rate, not the module)
 """
 
 import argparse
@@ -76,12 +80,12 @@ def main():
         os.chmod(token_file, 0o644)
         client_token = api.sa_token("bench", "client")
         docs = os.path.join(work, "htdocs")
-        for d in ("baseline", "missing", "review"):
+        for d in ("baseline", "cached", "missing", "review"):
             os.makedirs(os.path.join(docs, d))
             with open(os.path.join(docs, d, "index.html"), "w") as f:
                 f.write("hello\n")
         subprocess.run(["chmod", "-R", "a+rX", work], check=True)
-        port = free_port()
+        port, port2 = free_port(), free_port()
         user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
         auth = """AuthType KubernetesServiceAccount
     AuthName bench
@@ -89,6 +93,7 @@ def main():
         conf = f"""ServerRoot "{work}"
 ServerName localhost
 Listen 127.0.0.1:{port}
+Listen 127.0.0.1:{port2}
 PidFile "{work}/httpd.pid"
 DefaultRuntimeDir "{work}"
 ErrorLog "{work}/error.log"
@@ -100,6 +105,7 @@ LoadModule authz_core_module {MODS}/mod_authz_core.so
 LoadModule authz_user_module {MODS}/mod_authz_user.so
 LoadModule mime_module {MODS}/mod_mime.so
 LoadModule dir_module {MODS}/mod_dir.so
+LoadModule socache_shmcb_module {MODS}/mod_socache_shmcb.so
 LoadModule auth_k8ssa_module {a.module}
 StartServers 1
 ServerLimit 1
@@ -119,9 +125,15 @@ AuthK8sTokenFile "{token_file}"
 <Location /missing/>
     {auth}
 </Location>
-<Location /review/>
+<Location /cached/>
     {auth}
 </Location>
+<VirtualHost 127.0.0.1:{port2}>
+    AuthK8sCache none
+    <Location /review/>
+        {auth}
+    </Location>
+</VirtualHost>
 """
         with open(os.path.join(work, "httpd.conf"), "w") as f:
             f.write(conf)
@@ -142,13 +154,15 @@ AuthK8sTokenFile "{token_file}"
             with open(os.path.join(work, "error.log")) as f:
                 sys.exit("httpd failed to start:\n" + f.read())
         auth_header = "Authorization: Bearer " + client_token
-        runs = [("baseline", "/baseline/", None),
-                ("missing", "/missing/", None),
-                ("review", "/review/", auth_header)]
+        base2 = "http://127.0.0.1:%d" % port2
+        runs = [("baseline", base + "/baseline/", None),
+                ("cached", base + "/cached/", auth_header),
+                ("missing", base + "/missing/", None),
+                ("review", base2 + "/review/", auth_header)]
         results = {}
-        for name, path, header in runs:
-            wrk(base + path, 1, a.connections, a.threads, header)  # warm-up
-            results[name] = wrk(base + path, a.seconds, a.connections, a.threads, header)
+        for name, url, header in runs:
+            wrk(url, 1, a.connections, a.threads, header)  # warm-up
+            results[name] = wrk(url, a.seconds, a.connections, a.threads, header)
         cmd = "bench/run.py --seconds %d --connections %d --threads %d" % (
             a.seconds, a.connections, a.threads)
         print("command: /usr/bin/python3 %s (%d cores)" % (cmd, os.cpu_count()))

@@ -55,6 +55,7 @@ LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
 LoadModule alias_module $mods/mod_alias.so
 LoadModule cgid_module $mods/mod_cgid.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 ScriptSock "$run/cgid.sock"
 LoadModule auth_k8ssa_module $top/build/.libs/mod_auth_k8ssa.so
 

@@ -1,0 +1,155 @@
+/*
+ * authz.c - Require k8s-user, k8s-group, k8s-namespace, k8s-serviceaccount:
+ * values compiled at startup as httpd string expressions, matched against
+ * the identity this module authenticated.
+ */
+#include "module.h"
+#include "conf.h"
+
+#include "http_core.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "apr_strings.h"
+
+#include <string.h>
+
+typedef int (*identity_matcher)(request_rec *r, const k8ssa_identity *id, const char *want);
+
+static int match_user(request_rec *r, const k8ssa_identity *id, const char *want)
+{
+    (void)r;
+    return strcmp(id->username, want) == 0;
+}
+
+static int match_group(request_rec *r, const k8ssa_identity *id, const char *want)
+{
+    size_t i;
+    (void)r;
+    for (i = 0; i < id->ngroups; i++)
+        if (strcmp(id->groups[i], want) == 0)
+            return 1;
+    return 0;
+}
+
+static int match_namespace(request_rec *r, const k8ssa_identity *id, const char *want)
+{
+    const char *ns, *name;
+    return k8ssa_identity_serviceaccount(r->pool, id->username, &ns, &name)
+        && strcmp(ns, want) == 0;
+}
+
+static int match_serviceaccount(request_rec *r, const k8ssa_identity *id, const char *want)
+{
+    const char *ns, *name;
+    size_t nslen;
+    return k8ssa_identity_serviceaccount(r->pool, id->username, &ns, &name)
+        && (nslen = strlen(ns), strncmp(want, ns, nslen) == 0) && want[nslen] == ':'
+        && strcmp(want + nslen + 1, name) == 0;
+}
+
+/* The identity this request was authenticated as by this module; NULL when
+ * another AuthType (or none) set r->user. */
+static const k8ssa_identity *identity_of(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    k8ssa_request_state *st;
+
+    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
+        return NULL;
+    st = k8ssa_request_state_of(r);
+    if (st == NULL || st->id == NULL)
+        st = k8ssa_inherited_state(r);
+    if (st == NULL || st->id == NULL || strcmp(st->id->username, r->user) != 0)
+        return NULL;
+    return st->id;
+}
+
+static authz_status check_identity(request_rec *r, const void *parsed,
+                                   identity_matcher match, const char *provider)
+{
+    const k8ssa_identity *id;
+    const char *err = NULL, *line, *want;
+
+    if (r->user == NULL)
+        return AUTHZ_DENIED_NO_USER;
+    id = identity_of(r);
+    if (id == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(040)
+                      "Require %s needs AuthType " K8SSA_AUTH_TYPE " for %s", provider, r->uri);
+        return AUTHZ_DENIED;
+    }
+    line = ap_expr_str_exec(r, parsed, &err);
+    if (err != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(041)
+                      "Require %s: cannot evaluate the expression: %s", provider, err);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    while (*line && (want = ap_getword_conf(r->pool, &line)) != NULL && *want) {
+        if (match(r, id, want))
+            return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(042)
+                  "Require %s denies %s for %s", provider, r->user, r->uri);
+    return AUTHZ_DENIED;
+}
+
+static authz_status check_k8s_user(request_rec *r, const char *line, const void *parsed)
+{
+    (void)line;
+    return check_identity(r, parsed, match_user, "k8s-user");
+}
+
+static authz_status check_k8s_group(request_rec *r, const char *line, const void *parsed)
+{
+    (void)line;
+    return check_identity(r, parsed, match_group, "k8s-group");
+}
+
+static authz_status check_k8s_namespace(request_rec *r, const char *line, const void *parsed)
+{
+    (void)line;
+    return check_identity(r, parsed, match_namespace, "k8s-namespace");
+}
+
+static authz_status check_k8s_serviceaccount(request_rec *r, const char *line,
+                                             const void *parsed)
+{
+    (void)line;
+    return check_identity(r, parsed, match_serviceaccount, "k8s-serviceaccount");
+}
+
+/* Values are compiled once, at startup, as httpd string expressions. */
+static const char *parse_require_line(cmd_parms *cmd, const char *line, const void **parsed)
+{
+    const char *err = NULL;
+    ap_expr_info_t *expr;
+
+    if (line == NULL || *line == '\0')
+        return "Require k8s-user, k8s-group, k8s-namespace and k8s-serviceaccount need at "
+               "least one value";
+    expr = ap_expr_parse_cmd(cmd, line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    if (err != NULL)
+        return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
+                            "string expression: %s", line, err);
+    *parsed = expr;
+    return NULL;
+}
+
+static const authz_provider authz_k8s_user = { check_k8s_user, parse_require_line };
+static const authz_provider authz_k8s_group = { check_k8s_group, parse_require_line };
+static const authz_provider authz_k8s_namespace = { check_k8s_namespace, parse_require_line };
+static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccount,
+                                                         parse_require_line };
+
+void k8ssa_register_authz_providers(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-user", AUTHZ_PROVIDER_VERSION,
+                              &authz_k8s_user, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-group", AUTHZ_PROVIDER_VERSION,
+                              &authz_k8s_group, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-namespace", AUTHZ_PROVIDER_VERSION,
+                              &authz_k8s_namespace, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-serviceaccount",
+                              AUTHZ_PROVIDER_VERSION, &authz_k8s_serviceaccount,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}

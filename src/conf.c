@@ -1,0 +1,389 @@
+/*
+ * conf.c - configuration records (create and merge) and the directives.
+ * Values are checked as they are read; what needs the whole configuration is
+ * checked in startup.c.
+ */
+#include "module.h"
+#include "conf.h"
+
+#include "http_core.h"
+#include "apr_file_info.h"
+#include "apr_strings.h"
+
+#include "headers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Random per start: the cache secret of servers without
+ * AuthK8sCacheSecretFile (a local cache lives no longer than a start). */
+unsigned char k8ssa_random_secret[K8SSA_SECRET_MIN_LEN];
+
+/* The shmcb cache of every server that does not set AuthK8sCache. */
+k8ssa_cache *k8ssa_default_cache;
+
+/* The k8ssa_longest lifetimes any directory configures: how long entries are kept,
+ * since each directory applies its own TTLs when it reads them. */
+k8ssa_lifetimes k8ssa_longest;
+
+/* Per child: concurrent misses for one token wait for one review. */
+k8ssa_flights *k8ssa_flights_table;
+
+void *k8ssa_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(k8ssa_server_conf));
+}
+
+void *k8ssa_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    k8ssa_server_conf *base = basev, *add = addv;
+    k8ssa_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->api_server = add->api_server ? add->api_server : base->api_server;
+    c->ca_file = add->ca_file ? add->ca_file : base->ca_file;
+    c->token_file = add->token_file ? add->token_file : base->token_file;
+    /* A certificate and its key come as a pair. */
+    if (add->cert_file || add->key_file) {
+        c->cert_file = add->cert_file;
+        c->key_file = add->key_file;
+    } else {
+        c->cert_file = base->cert_file;
+        c->key_file = base->key_file;
+    }
+    c->timeout = add->timeout ? add->timeout : base->timeout;
+    if (add->cache_spec) {
+        c->cache_spec = add->cache_spec;
+        c->cache = add->cache;
+    } else {
+        c->cache_spec = base->cache_spec;
+        c->cache = base->cache;
+    }
+    if (add->secret_file) {
+        c->secret_file = add->secret_file;
+        c->secret_from_file = add->secret_from_file;
+        c->secret_file_len = add->secret_file_len;
+    } else {
+        c->secret_file = base->secret_file;
+        c->secret_from_file = base->secret_from_file;
+        c->secret_file_len = base->secret_file_len;
+    }
+    return c;
+}
+
+void *k8ssa_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    k8ssa_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+    (void)dir;
+    c->forward_token = -1;
+    c->cache_ttl = c->negative_ttl = c->stale_if_error = -1;
+    return c;
+}
+
+void *k8ssa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    k8ssa_dir_conf *base = basev, *add = addv;
+    k8ssa_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->audiences = add->audiences ? add->audiences : base->audiences;
+    c->user_header = add->user_header ? add->user_header : base->user_header;
+    c->user_prefix = add->user_prefix ? add->user_prefix : base->user_prefix;
+    c->groups_header = add->groups_header ? add->groups_header : base->groups_header;
+    c->groups_separator_set = add->groups_separator_set || base->groups_separator_set;
+    c->groups_separator = add->groups_separator_set ? add->groups_separator
+                                                    : base->groups_separator;
+    c->extra_prefix = add->extra_prefix ? add->extra_prefix : base->extra_prefix;
+    c->forward_token = add->forward_token != -1 ? add->forward_token : base->forward_token;
+    c->cache_ttl = add->cache_ttl != -1 ? add->cache_ttl : base->cache_ttl;
+    c->negative_ttl = add->negative_ttl != -1 ? add->negative_ttl : base->negative_ttl;
+    c->stale_if_error = add->stale_if_error != -1 ? add->stale_if_error : base->stale_if_error;
+    return c;
+}
+
+static const char *check_readable_file(cmd_parms *cmd, const char *path, const char **out)
+{
+    const char *full = ap_server_root_relative(cmd->pool, path);
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char errbuf[128];
+
+    if (full == NULL)
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, path);
+    rv = apr_stat(&fi, full, APR_FINFO_TYPE, cmd->temp_pool);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, full,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    if (fi.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a regular file", cmd->cmd->name, full);
+    *out = full;
+    return NULL;
+}
+
+static const char *set_api_server(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    apr_uri_t uri;
+    size_t len;
+    (void)dummy;
+
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || uri.scheme == NULL
+        || uri.hostname == NULL || *uri.hostname == '\0')
+        return apr_psprintf(cmd->pool, "AuthK8sAPIServer: '%s' is not a URL; "
+                            "write it as https://HOST[:PORT]", arg);
+    if (ap_cstr_casecmp(uri.scheme, "https") != 0)
+        return apr_psprintf(cmd->pool, "AuthK8sAPIServer: '%s' must use https://: tokens "
+                            "are only ever sent over verified TLS", arg);
+    if (uri.query || uri.fragment || uri.user || uri.password)
+        return apr_psprintf(cmd->pool, "AuthK8sAPIServer: '%s' must not carry "
+                            "credentials, a query or a fragment", arg);
+    /* Kept as written but for trailing slashes: paths are appended to it. */
+    len = strlen(arg);
+    while (len > 0 && arg[len - 1] == '/')
+        len--;
+    c->api_server = apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
+static const char *set_server_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    const char **slot = (const char **)((char *)c + (size_t)cmd->info);
+    const char *err;
+    (void)dummy;
+
+    err = check_readable_file(cmd, arg, slot);
+    return err;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    char *end;
+    long v = strtol(arg, &end, 10);
+    (void)dummy;
+
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > K8SSA_MAX_TIMEOUT)
+        return apr_psprintf(cmd->pool, "AuthK8sTimeout: '%s' is not a number of seconds "
+                            "from 1 to %d", arg, K8SSA_MAX_TIMEOUT);
+    c->timeout = (int)v;
+    return NULL;
+}
+
+static const char *set_audiences(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    k8ssa_dir_conf *c = dconf;
+
+    if (!k8ssa_is_printable(arg, strlen(arg)) || *arg == '\0')
+        return "AuthK8sAudiences: an audience must be a non-empty printable string";
+    if (c->audiences == NULL)
+        c->audiences = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    if (c->audiences->nelts >= K8SSA_MAX_AUDIENCES)
+        return apr_psprintf(cmd->pool, "AuthK8sAudiences: at most %d audiences",
+                            K8SSA_MAX_AUDIENCES);
+    APR_ARRAY_PUSH(c->audiences, const char *) = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/* Headers the module must never set or strip: credentials, framing and
+ * hop-by-hop fields. A prefix is reserved when any of them starts with it. */
+static int reserved_header(const char *name, int is_prefix)
+{
+    static const char *const reserved[] = {
+        "Authorization", "Proxy-Authorization", "Cookie", "Host", "Content-Length",
+        "Content-Type", "Content-Encoding", "Transfer-Encoding", "Connection", "Keep-Alive",
+        "TE", "Trailer", "Upgrade", "Expect", "Sec-WebSocket-Protocol", NULL
+    };
+    int i;
+
+    for (i = 0; reserved[i] != NULL; i++) {
+        if (is_prefix ? k8ssa_header_name_has_prefix(reserved[i], name)
+                      : k8ssa_header_name_equals(reserved[i], name))
+            return 1;
+    }
+    return 0;
+}
+
+/* AuthK8sUserHeader, AuthK8sGroupsHeader, AuthK8sExtraHeaderPrefix. */
+static const char *set_header_name(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char **slot = (const char **)((char *)dconf + (size_t)cmd->info);
+
+    if (ap_cstr_casecmp(arg, "none") == 0) {
+        *slot = "";
+        return NULL;
+    }
+    if (!k8ssa_is_header_name(arg))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name (letters, "
+                            "digits and !#$%%&'*+-.^_`|~ only), or write none",
+                            cmd->cmd->name, arg);
+    if (reserved_header(arg, cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, extra_prefix)))
+        return apr_psprintf(cmd->pool, "%s: '%s' would replace or remove a header httpd "
+                            "or the backend needs (credentials, message framing, "
+                            "hop-by-hop)", cmd->cmd->name, arg);
+    *slot = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_printable(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char **slot = (const char **)((char *)dconf + (size_t)cmd->info);
+
+    if (!k8ssa_is_printable(arg, strlen(arg)))
+        return apr_psprintf(cmd->pool, "%s: control characters are not allowed",
+                            cmd->cmd->name);
+    *slot = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_groups_separator(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    k8ssa_dir_conf *c = dconf;
+    const char *err = set_printable(cmd, dconf, arg);
+
+    if (err == NULL && *arg == '\0')
+        return "AuthK8sGroupsSeparator: the separator must not be empty";
+    c->groups_separator_set = 1;
+    return err;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    (void)dummy;
+
+    c->cache_spec = apr_pstrdup(cmd->pool, arg);
+    if (ap_cstr_casecmp(arg, "none") == 0) {
+        c->cache = NULL;
+        return NULL;
+    }
+    return k8ssa_cache_create(cmd->pool, cmd->temp_pool, arg, &c->cache);
+}
+
+static const char *set_cache_secret_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    const char *path, *err = check_readable_file(cmd, arg, &path);
+    unsigned char *buf;
+    apr_file_t *f;
+    apr_size_t len = 0;
+    apr_status_t rv;
+    char errbuf[128];
+    (void)dummy;
+
+    if (err != NULL)
+        return err;
+    buf = apr_palloc(cmd->pool, K8SSA_MAX_SECRET_FILE + 1);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, buf, K8SSA_MAX_SECRET_FILE + 1, &len);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EOF)
+        return apr_psprintf(cmd->pool, "AuthK8sCacheSecretFile: cannot read '%s': %s", path,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    if (len < K8SSA_SECRET_MIN_LEN || len > K8SSA_MAX_SECRET_FILE)
+        return apr_psprintf(cmd->pool, "AuthK8sCacheSecretFile: '%s' holds %lu bytes; it "
+                            "must hold %d to %d random bytes, the same file on every host "
+                            "(e.g. openssl rand -base64 48 > FILE)", path, (unsigned long)len,
+                            K8SSA_SECRET_MIN_LEN, K8SSA_MAX_SECRET_FILE);
+    c->secret_file = path;
+    c->secret_from_file = buf;
+    c->secret_file_len = len;
+    return NULL;
+}
+
+/* AuthK8sCacheTTL, AuthK8sNegativeCacheTTL, AuthK8sStaleIfError. */
+static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    int *slot = (int *)((char *)dconf + (size_t)cmd->info);
+    apr_interval_time_t t;
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400 * 7)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds from 0 to %d",
+                            cmd->cmd->name, arg, 86400 * 7);
+    *slot = (int)v;
+    /* Entries are kept as long as the k8ssa_longest lifetime anywhere needs. */
+    t = apr_time_from_sec(v);
+    if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, cache_ttl) && t > k8ssa_longest.ttl)
+        k8ssa_longest.ttl = t;
+    else if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, negative_ttl)
+             && t > k8ssa_longest.negative_ttl)
+        k8ssa_longest.negative_ttl = t;
+    else if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, stale_if_error)
+             && t > k8ssa_longest.stale_if_error)
+        k8ssa_longest.stale_if_error = t;
+    return NULL;
+}
+
+static const char *set_forward_token(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((k8ssa_dir_conf *)dconf)->forward_token = on;
+    return NULL;
+}
+
+const command_rec k8ssa_cmds[] = {
+    AP_INIT_TAKE1("AuthK8sAPIServer", set_api_server, NULL, RSRC_CONF,
+                  "https URL of the Kubernetes API server (default: in-cluster "
+                  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)"),
+    AP_INIT_TAKE1("AuthK8sCAFile", set_server_file,
+                  (void *)APR_OFFSETOF(k8ssa_server_conf, ca_file), RSRC_CONF,
+                  "CA bundle (PEM) that verifies the API server's certificate"),
+    AP_INIT_TAKE1("AuthK8sTokenFile", set_server_file,
+                  (void *)APR_OFFSETOF(k8ssa_server_conf, token_file), RSRC_CONF,
+                  "File holding the module's own bearer token; re-read when it changes"),
+    AP_INIT_TAKE1("AuthK8sClientCertificate", set_server_file,
+                  (void *)APR_OFFSETOF(k8ssa_server_conf, cert_file), RSRC_CONF,
+                  "Client certificate (PEM) the module presents to the API server"),
+    AP_INIT_TAKE1("AuthK8sClientKey", set_server_file,
+                  (void *)APR_OFFSETOF(k8ssa_server_conf, key_file), RSRC_CONF,
+                  "Private key (PEM) of AuthK8sClientCertificate"),
+    AP_INIT_TAKE1("AuthK8sTimeout", set_timeout, NULL, RSRC_CONF,
+                  "Seconds one TokenReview may take, connect and retry included (default 5)"),
+    AP_INIT_TAKE1("AuthK8sCache", set_cache, NULL, RSRC_CONF,
+                  "none, or the socache provider for reviews: shmcb (default), "
+                  "shmcb:PATH(BYTES), memcache:HOST:PORT, redis:HOST:PORT, dbm:PATH"),
+    AP_INIT_TAKE1("AuthK8sCacheSecretFile", set_cache_secret_file, NULL, RSRC_CONF,
+                  "File of at least 32 random bytes that names and authenticates cache "
+                  "entries; the same on every host sharing a cache (default: random per start)"),
+    AP_INIT_TAKE1("AuthK8sCacheTTL", set_seconds,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, cache_ttl), OR_AUTHCFG,
+                  "Seconds a positive token review is reused (default 120)"),
+    AP_INIT_TAKE1("AuthK8sNegativeCacheTTL", set_seconds,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, negative_ttl), OR_AUTHCFG,
+                  "Seconds a rejected token is remembered; 0 disables (default 10)"),
+    AP_INIT_TAKE1("AuthK8sStaleIfError", set_seconds,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, stale_if_error), OR_AUTHCFG,
+                  "Seconds past its TTL a positive review may serve while the API server "
+                  "fails (default 0: never)"),
+    AP_INIT_ITERATE("AuthK8sAudiences", set_audiences, NULL, OR_AUTHCFG,
+                    "Audiences a token must be valid for (spec.audiences)"),
+    AP_INIT_TAKE1("AuthK8sUserHeader", set_header_name,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, user_header), OR_AUTHCFG,
+                  "Request header carrying the username, or none (default X-Remote-User)"),
+    AP_INIT_TAKE1("AuthK8sUserPrefix", set_printable,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, user_prefix), OR_AUTHCFG,
+                  "String prepended to the username in the user header only"),
+    AP_INIT_TAKE1("AuthK8sGroupsHeader", set_header_name,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, groups_header), OR_AUTHCFG,
+                  "Request header carrying the groups, or none (default X-Remote-Group)"),
+    AP_INIT_TAKE1("AuthK8sGroupsSeparator", set_groups_separator,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, groups_separator), OR_AUTHCFG,
+                  "Join all groups in one header field with this string "
+                  "(default: one field per group)"),
+    AP_INIT_TAKE1("AuthK8sExtraHeaderPrefix", set_header_name,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, extra_prefix), OR_AUTHCFG,
+                  "Prefix of one header per status.user.extra key, or none "
+                  "(default X-Remote-Extra-)"),
+    AP_INIT_FLAG("AuthK8sForwardToken", set_forward_token, NULL, OR_AUTHCFG,
+                 "Off removes the Authorization header before the backend (default On)"),
+    { NULL }
+};
+

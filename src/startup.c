@@ -1,0 +1,334 @@
+/*
+ * startup.c - what happens before the first request: defaults applied and the
+ * whole configuration checked (also for `apache2 -t`), caches and their
+ * mutexes set up, and per child the API clients and the flight table.
+ */
+#include "module.h"
+#include "conf.h"
+
+#include "http_core.h"
+#include "util_cfgtree.h"
+#include "apr_file_info.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+
+#include "credential.h"
+#include "tlsfiles.h"
+#include "tokenkey.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int file_exists(apr_pool_t *p, const char *path)
+{
+    apr_finfo_t fi;
+    return apr_stat(&fi, path, APR_FINFO_TYPE, p) == APR_SUCCESS && fi.filetype == APR_REG;
+}
+
+/* The in-cluster URL from the service environment, as client-go builds it. */
+static const char *incluster_url(apr_pool_t *p)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+
+    if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
+        return NULL;
+    if (strchr(host, ':') != NULL)  /* an IPv6 literal */
+        return apr_psprintf(p, "https://[%s]:%s", host, port);
+    return apr_psprintf(p, "https://%s:%s", host, port);
+}
+
+static int is_our_authtype(const char *args)
+{
+    const char *w = args;
+    char *word;
+    apr_pool_t *p;
+    int ours;
+
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return 0;
+    word = ap_getword_conf(p, &w);
+    ours = ap_cstr_casecmp(word, K8SSA_AUTH_TYPE) == 0;
+    apr_pool_destroy(p);
+    return ours;
+}
+
+static server_rec *vhost_of(ap_directive_t *node, server_rec *main_s)
+{
+    server_rec *s;
+
+    for (; node != NULL; node = node->parent) {
+        if (ap_cstr_casecmp(node->directive, "<VirtualHost") != 0)
+            continue;
+        for (s = main_s->next; s != NULL; s = s->next) {
+            if (s->defn_name && node->filename && strcmp(s->defn_name, node->filename) == 0
+                && s->defn_line_number == (unsigned)node->line_num)
+                return s;
+        }
+    }
+    return NULL;
+}
+
+/* Marks the servers whose configuration uses our AuthType, so a missing API
+ * server fails at startup instead of at the first request. (.htaccess files
+ * are not seen here; they get a 500 with the same message.) */
+/* apr_hash keeps a pointer to its key: keys must outlive the table. */
+static void set_flag(apr_hash_t *h, const void *ptr)
+{
+    apr_pool_t *p = apr_hash_pool_get(h);
+    apr_hash_set(h, apr_pmemdup(p, &ptr, sizeof(ptr)), sizeof(ptr), ptr);
+}
+
+static int has_flag(apr_hash_t *h, const void *ptr)
+{
+    return apr_hash_get(h, &ptr, sizeof(ptr)) != NULL;
+}
+
+static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_hash_t *uses)
+{
+    for (; node != NULL; node = node->next) {
+        if (ap_cstr_casecmp(node->directive, "AuthType") == 0 && node->args
+            && is_our_authtype(node->args)) {
+            server_rec *v = vhost_of(node->parent, main_s), *s;
+            /* Sections of the main server apply in every virtual host. */
+            for (s = v ? v : main_s; s != NULL; s = v ? NULL : s->next)
+                set_flag(uses, s);
+        }
+        if (node->first_child)
+            find_authtype_uses(node->first_child, main_s, uses);
+    }
+}
+
+/* Names a server in startup messages the way the administrator wrote it. */
+static const char *server_where(apr_pool_t *p, const server_rec *s)
+{
+    if (s->is_virtual && s->defn_name)
+        return apr_psprintf(p, "the <VirtualHost> at %s:%u", s->defn_name,
+                            s->defn_line_number);
+    return "the main server configuration";
+}
+
+/* Applies the defaults to one configuration record and checks it; 1 if good. */
+static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *pconf,
+                              apr_pool_t *ptemp)
+{
+    static const char in_ca[] = K8SSA_INCLUSTER_DIR "/ca.crt";
+    static const char in_token[] = K8SSA_INCLUSTER_DIR "/token";
+    k8ssa_api_config *api = &c->api;
+    const char *why = NULL;
+    int ok = 1;
+
+    memset(api, 0, sizeof(*api));
+    api->server_url = c->api_server ? c->api_server : incluster_url(pconf);
+    api->ca_file = c->ca_file ? c->ca_file : (file_exists(ptemp, in_ca) ? in_ca : NULL);
+    api->token_file = c->token_file ? c->token_file
+                                    : (file_exists(ptemp, in_token) ? in_token : NULL);
+    api->cert_file = c->cert_file;
+    api->key_file = c->key_file;
+    api->timeout = apr_time_from_sec(c->timeout ? c->timeout : K8SSA_DEFAULT_TIMEOUT);
+    api->token_check_interval = K8SSA_TOKEN_CHECK_INTERVAL;
+    api->user_agent = "mod_auth_k8ssa/" K8SSA_VERSION;
+
+    if ((c->cert_file == NULL) != (c->key_file == NULL)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(001)
+                     "AuthK8sClientCertificate and AuthK8sClientKey go together: "
+                     "set both or neither in %s", server_where(ptemp, s));
+        ok = 0;
+    }
+    if (c->ca_file != NULL && (why = k8ssa_check_ca_file(c->ca_file)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(007)
+                     "AuthK8sCAFile %s: %s", c->ca_file, why);
+        ok = 0;
+    }
+    if (c->cert_file != NULL && c->key_file != NULL
+        && (why = k8ssa_check_client_pair(c->cert_file, c->key_file)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(008)
+                     "%s (%s, %s)", why, c->cert_file, c->key_file);
+        ok = 0;
+    }
+    if (api->token_file != NULL) {
+        const char *tok;
+        apr_status_t rv = k8ssa_credential_read_file(ptemp, api->token_file, &tok, &why);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(004)
+                         "AuthK8sTokenFile %s: %s", api->token_file, why);
+            ok = 0;
+        }
+    }
+    if (api->server_url && api->token_file == NULL && api->cert_file == NULL)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, K8LOG(003)
+                     "no credential for %s: the API server will refuse TokenReviews "
+                     "(set AuthK8sTokenFile or AuthK8sClientCertificate)", api->server_url);
+    return ok;
+}
+
+/* The cache of a configuration record: its own, or the default shmcb one;
+ * 1 if good. A shared cache needs a shared secret. */
+static int resolve_cache_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *pconf,
+                                apr_pool_t *ptemp, int authtype_used)
+{
+    if (c->cache_spec == NULL) {
+        if (k8ssa_default_cache == NULL) {
+            const char *err = k8ssa_cache_create(pconf, ptemp, "shmcb", &k8ssa_default_cache);
+            if (err != NULL) {
+                if (!authtype_used)
+                    return 1;  /* nothing to cache */
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(009)
+                             "AuthK8sCache defaults to shmcb, which is not available (%s): "
+                             "load mod_socache_shmcb (a2enmod socache_shmcb), or choose "
+                             "another provider or none with AuthK8sCache", err);
+                return 0;
+            }
+        }
+        c->cache = k8ssa_default_cache;
+    }
+    if (c->cache != NULL && k8ssa_cache_is_shared(c->cache) && c->secret_file == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(010)
+                     "AuthK8sCache %s is shared between hosts: set AuthK8sCacheSecretFile "
+                     "to a file of at least %d random bytes, the same on every host, in %s",
+                     k8ssa_cache_spec(c->cache), K8SSA_SECRET_MIN_LEN, server_where(ptemp, s));
+        return 0;
+    }
+    return 1;
+}
+
+/* Runs for `apache2 -t` too, so bad configuration fails the syntax check. */
+int k8ssa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *main_s)
+{
+    apr_hash_t *uses = apr_hash_make(ptemp), *seen = apr_hash_make(ptemp);
+    server_rec *s;
+    int ok = 1;
+    (void)plog;
+
+    find_authtype_uses(ap_conftree, main_s, uses);
+    for (s = main_s; s != NULL; s = s->next) {
+        k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
+        if (!has_flag(seen, c)) {
+            set_flag(seen, c);
+            ok = resolve_api_config(c, s, pconf, ptemp) && ok;
+            ok = resolve_cache_config(c, s, pconf, ptemp, apr_hash_count(uses) > 0) && ok;
+        }
+    }
+    for (s = main_s; s != NULL; s = s->next) {
+        k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
+        if (c->api.server_url == NULL && has_flag(uses, s)) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(002)
+                         "AuthType " K8SSA_AUTH_TYPE " is used in %s but no API server "
+                         "is known: set AuthK8sAPIServer https://HOST:PORT (outside a "
+                         "cluster) or run where KUBERNETES_SERVICE_HOST and "
+                         "KUBERNETES_SERVICE_PORT are set", server_where(ptemp, s));
+            ok = 0;
+        }
+    }
+    return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Every configuration cycle starts from the defaults. */
+int k8ssa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    k8ssa_cache_register_mutex(pconf);
+    k8ssa_default_cache = NULL;
+    k8ssa_longest.ttl = apr_time_from_sec(K8SSA_DEFAULT_CACHE_TTL);
+    k8ssa_longest.negative_ttl = apr_time_from_sec(K8SSA_DEFAULT_NEGATIVE_TTL);
+    k8ssa_longest.stale_if_error = 0;
+    return OK;
+}
+
+int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *main_s)
+{
+    apr_hash_t *ready = apr_hash_make(ptemp);
+    server_rec *s;
+    int n = 0;
+    (void)plog;
+
+    if (k8ssa_random_bytes(k8ssa_random_secret, sizeof(k8ssa_random_secret)) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(005)
+                     "cannot draw random bytes from libcrypto");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    k8ssa_apiclient_global_init(pconf);
+    for (s = main_s; s != NULL; s = s->next) {
+        k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
+        apr_status_t rv;
+
+        c->secret = c->secret_from_file ? c->secret_from_file : k8ssa_random_secret;
+        c->secret_len = c->secret_from_file ? c->secret_file_len : sizeof(k8ssa_random_secret);
+        if (c->cache == NULL || has_flag(ready, c->cache))
+            continue;
+        set_flag(ready, c->cache);
+        /* One mutex per cache instance, named so `Mutex` can tell them apart. */
+        rv = k8ssa_cache_init(c->cache, apr_itoa(ptemp, n++), s, pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(011)
+                         "cannot set up AuthK8sCache %s", k8ssa_cache_spec(c->cache));
+            return HTTP_INTERNAL_SERVER_ERROR;  /* a status code would be a misnomer */
+        }
+    }
+    return OK;
+}
+
+/* Servers with the same connection settings share one client (and its
+ * connections), so vhosts inheriting the main server's settings cost nothing. */
+static const char *api_signature(apr_pool_t *p, const k8ssa_api_config *a)
+{
+    return apr_pstrcat(p, a->server_url, "\n", a->ca_file ? a->ca_file : "", "\n",
+                       a->token_file ? a->token_file : "", "\n",
+                       a->cert_file ? a->cert_file : "", "\n",
+                       a->key_file ? a->key_file : "", "\n",
+                       apr_ltoa(p, (long)apr_time_sec(a->timeout)), NULL);
+}
+
+void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
+{
+    apr_hash_t *made = apr_hash_make(p), *attached = apr_hash_make(p);
+    server_rec *s;
+    apr_status_t rv;
+
+    rv = k8ssa_flights_create(p, &k8ssa_flights_table);
+    if (rv != APR_SUCCESS) {
+        k8ssa_flights_table = NULL;  /* reviews still work, only not coalesced */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, main_s, K8LOG(012)
+                     "cannot create the table of reviews in flight");
+    }
+    for (s = main_s; s != NULL; s = s->next) {
+        k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
+        const char *sig, *why = NULL;
+        k8ssa_apiclient *client;
+
+        if (c->cache != NULL && !has_flag(attached, c->cache)) {
+            set_flag(attached, c->cache);
+            rv = k8ssa_cache_child_init(c->cache, p);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(013)
+                             "cannot attach to the " K8SSA_CACHE_MUTEX " mutex of "
+                             "AuthK8sCache %s: caching is off in this child",
+                             k8ssa_cache_spec(c->cache));
+                c->cache = NULL;
+            }
+        }
+
+        if (c->api.server_url == NULL)
+            continue;
+        sig = api_signature(p, &c->api);
+        client = apr_hash_get(made, sig, APR_HASH_KEY_STRING);
+        if (client == NULL) {
+            rv = k8ssa_apiclient_create(p, &c->api, &client, &why);
+            if (rv != APR_SUCCESS) {
+                c->client_error = c->api.token_file
+                    ? apr_psprintf(p, "AuthK8sTokenFile %s: %s (the child runs as an "
+                                   "unprivileged user: check the file's permissions)",
+                                   c->api.token_file, why)
+                    : apr_psprintf(p, "cannot create the API client: %s", why);
+                ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(006) "%s", c->client_error);
+                continue;
+            }
+            apr_hash_set(made, sig, APR_HASH_KEY_STRING, client);
+        }
+        c->client = client;
+    }
+}
+
