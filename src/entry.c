@@ -11,6 +11,7 @@
  * where str = u16 length | bytes.
  */
 #include "entry.h"
+#include "jwt.h"
 
 #include "hmac.h"
 
@@ -224,6 +225,13 @@ static k8ssa_identity *get_identity(reader *r)
     return id;
 }
 
+/* A failed decode leaves nothing a careless caller could use. */
+static k8ssa_entry_status malformed(k8ssa_entry *out)
+{
+    memset(out, 0, sizeof(*out));
+    return K8SSA_ENTRY_MALFORMED;
+}
+
 k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_secret,
                                       size_t secret_len,
                                       const unsigned char key[K8SSA_TOKENKEY_LEN],
@@ -250,13 +258,16 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
     flags = get_u8(&r);
     out->reviewed_at = (apr_time_t)get_i64(&r);
     out->token_exp = get_i64(&r);
-    if (r.bad || (flags & ~1u) != 0 || out->token_exp < 0)
-        return K8SSA_ENTRY_MALFORMED;
+    /* Times stay within year 9999, so lifetime arithmetic cannot overflow. */
+    if (r.bad || (flags & ~1u) != 0 || out->token_exp < 0
+        || out->token_exp > K8SSA_JWT_MAX_EXP || out->reviewed_at < 0
+        || out->reviewed_at > apr_time_from_sec(K8SSA_JWT_MAX_EXP))
+        return malformed(out);
     out->authenticated = (int)(flags & 1u);
     if (out->authenticated && (out->id = get_identity(&r)) == NULL)
-        return K8SSA_ENTRY_MALFORMED;
+        return malformed(out);
     if (r.bad || r.pos != r.len)
-        return K8SSA_ENTRY_MALFORMED;
+        return malformed(out);
     return K8SSA_ENTRY_OK;
 }
 

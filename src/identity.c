@@ -79,6 +79,22 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return n;
 }
 
+int k8ssa_is_utf8_text(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n;
+
+    while (i < len) {
+        if ((u[i] < 0x20 && u[i] != '\t' && u[i] != '\n' && u[i] != '\r') || u[i] == 0x7f)
+            return 0;
+        n = utf8_sequence(u + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
 int k8ssa_is_printable(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;

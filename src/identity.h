@@ -50,4 +50,7 @@ const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
  * environment variable. */
 int k8ssa_is_printable(const char *s, size_t len);
 
+/* Like k8ssa_is_printable, but tab, CR and LF are allowed (JSON text). */
+int k8ssa_is_utf8_text(const char *s, size_t len);
+
 #endif

@@ -1,5 +1,6 @@
 /* jwt.c - unverified exp of a JWT (see jwt.h). */
 #include "jwt.h"
+#include "identity.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -69,10 +70,20 @@ static int exp_of(json_object *payload, int64_t *exp)
     return 0;
 }
 
+static int is_base64url(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (b64url_value((unsigned char)s[i]) < 0)
+            return 0;
+    return 1;
+}
+
 int k8ssa_jwt_exp(const char *token, size_t len, int64_t *exp)
 {
     const char *dot1, *dot2, *payload;
-    size_t plen;
+    size_t plen, declen;
     unsigned char *buf;
     long n;
     struct json_tokener *tok;
@@ -87,13 +98,17 @@ int k8ssa_jwt_exp(const char *token, size_t len, int64_t *exp)
     if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
         return 0;
     plen = (size_t)(dot2 - payload);
-    if (plen == 0 || plen / 4 * 3 > K8SSA_JWT_MAX_PAYLOAD)
+    /* the exact decoded length: 3 bytes per 4 characters, 1 or 2 for a tail */
+    declen = plen / 4 * 3 + (plen % 4 == 3 ? 2 : plen % 4 == 2 ? 1 : 0);
+    if (plen == 0 || dot1 == token || declen > K8SSA_JWT_MAX_PAYLOAD
+        || !is_base64url(token, (size_t)(dot1 - token))
+        || !is_base64url(dot2 + 1, len - (size_t)(dot2 + 1 - token)))
         return 0;
-    buf = malloc(plen / 4 * 3 + 3);
+    buf = malloc(declen + 3);
     if (buf == NULL)
         return 0;
     n = k8ssa_base64url_decode(payload, plen, buf);
-    if (n > 0) {
+    if (n > 0 && k8ssa_is_utf8_text((const char *)buf, (size_t)n)) {
         tok = json_tokener_new_ex(8);
         if (tok != NULL) {
             json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

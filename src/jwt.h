@@ -19,9 +19,10 @@
 
 /*
  * 1 and *exp (seconds since the epoch) when token[0..len) is a compact JWS
- * (three base64url parts) whose payload is a JSON object with a numeric exp
- * from 0 to K8SSA_JWT_MAX_EXP; 0 otherwise (not a JWT, bad base64url,
- * non-JSON payload, exp missing or of the wrong type or range).
+ * (three base64url parts, the signature possibly empty) whose payload is
+ * strict UTF-8 text that json-c's strict parser reads as an object with a
+ * numeric exp from 0 to K8SSA_JWT_MAX_EXP; 0 otherwise (not a JWT, bad
+ * base64url, not JSON, exp missing or of the wrong type or range).
  */
 int k8ssa_jwt_exp(const char *token, size_t len, int64_t *exp);
 

@@ -1,0 +1,154 @@
+/*
+ * fuzz_entry.c - libFuzzer target for src/entry.c.
+ *
+ * The raw input is a cache entry as a shared cache might hand it back,
+ * decoded with a fixed secret and key. A raw input almost never carries a
+ * valid MAC, so the input is also decoded re-signed: its last 32 bytes
+ * replaced by the MAC of the rest, which puts hostile but authenticated
+ * content in front of the parser.
+ *
+ * Invariants: a status is one of the enum; on OK a positive entry has an
+ * identity whose username is non-empty and every string is printable and
+ * within the identity.h limits, and token_exp >= 0; re-encoding an OK entry
+ * gives back exactly the bytes decoded (the encoding is canonical), and those
+ * decode again to equal fields; another key never verifies.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#include "entry.h"
+#include "hmac.h"
+#include "identity.h"
+
+/* The fixed secret and key of the seed corpus (tests/fuzz/corpus/entry). */
+static const unsigned char secret[32] = "k8ssa-fuzz-entry-secret-32-bytes";
+static const unsigned char key[K8SSA_TOKENKEY_LEN] = "k8ssa-fuzz-entry-tokenkey-32-byt";
+
+static int printable(const char *s)
+{
+    return s != NULL && strlen(s) <= K8SSA_MAX_STRING && k8ssa_is_printable(s, strlen(s));
+}
+
+static void check_identity(const k8ssa_identity *id)
+{
+    CHECK(id != NULL);
+    CHECK(id->username != NULL && id->username[0] != '\0');
+    CHECK(printable(id->username));
+    CHECK(printable(id->uid));
+    CHECK(id->ngroups <= K8SSA_MAX_GROUPS);
+    CHECK(id->ngroups == 0 || id->groups != NULL);
+    for (size_t i = 0; i < id->ngroups; i++)
+        CHECK(printable(id->groups[i]));
+    CHECK(id->nextra <= K8SSA_MAX_EXTRA_KEYS);
+    CHECK(id->nextra == 0 || id->extra != NULL);
+    for (size_t i = 0; i < id->nextra; i++) {
+        CHECK(printable(id->extra[i].key));
+        CHECK(id->extra[i].nvalues <= K8SSA_MAX_EXTRA_VALS);
+        CHECK(id->extra[i].nvalues == 0 || id->extra[i].values != NULL);
+        for (size_t j = 0; j < id->extra[i].nvalues; j++)
+            CHECK(printable(id->extra[i].values[j]));
+    }
+    CHECK(id->naudiences <= K8SSA_MAX_AUDIENCES);
+    CHECK(id->naudiences == 0 || id->audiences != NULL);
+    for (size_t i = 0; i < id->naudiences; i++)
+        CHECK(printable(id->audiences[i]));
+}
+
+static int strs_equal(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int entries_equal(const k8ssa_entry *a, const k8ssa_entry *b)
+{
+    if (a->authenticated != b->authenticated || a->reviewed_at != b->reviewed_at
+        || a->token_exp != b->token_exp)
+        return 0;
+    if (!a->authenticated)
+        return a->id == NULL && b->id == NULL;
+    const k8ssa_identity *x = a->id, *y = b->id;
+    if (strcmp(x->username, y->username) != 0 || strcmp(x->uid, y->uid) != 0
+        || !strs_equal(x->groups, x->ngroups, y->groups, y->ngroups)
+        || !strs_equal(x->audiences, x->naudiences, y->audiences, y->naudiences)
+        || x->nextra != y->nextra)
+        return 0;
+    for (size_t i = 0; i < x->nextra; i++)
+        if (strcmp(x->extra[i].key, y->extra[i].key) != 0
+            || !strs_equal(x->extra[i].values, x->extra[i].nvalues, y->extra[i].values,
+                           y->extra[i].nvalues))
+            return 0;
+    return 1;
+}
+
+static void check_decode(const unsigned char *buf, size_t len)
+{
+    static unsigned char again[K8SSA_ENTRY_MAX];
+    k8ssa_entry e, e2;
+    k8ssa_entry_status st = k8ssa_entry_decode(pool, secret, sizeof(secret), key, buf, len, &e);
+
+    CHECK(st == K8SSA_ENTRY_OK || st == K8SSA_ENTRY_FORGED || st == K8SSA_ENTRY_BAD_VERSION
+          || st == K8SSA_ENTRY_MALFORMED);
+    CHECK(k8ssa_entry_status_reason(st) != NULL);
+    if (st != K8SSA_ENTRY_OK)
+        return;
+    CHECK(len > K8SSA_ENTRY_MAC_LEN && len <= K8SSA_ENTRY_MAX);
+    CHECK(e.authenticated == 0 || e.authenticated == 1);
+    CHECK(e.token_exp >= 0);
+    if (e.authenticated)
+        check_identity(e.id);
+    else
+        CHECK(e.id == NULL);
+
+    /* canonical: re-encoding gives the very same bytes */
+    size_t len2 = 0;
+    CHECK(k8ssa_entry_encode(secret, sizeof(secret), key, &e, again, sizeof(again), &len2)
+          == K8SSA_ENTRY_OK);
+    CHECK(len2 == len);
+    CHECK(memcmp(again, buf, len) == 0);
+    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), key, again, len2, &e2)
+          == K8SSA_ENTRY_OK);
+    CHECK(entries_equal(&e, &e2));
+
+    /* the MAC binds the key */
+    unsigned char other[K8SSA_TOKENKEY_LEN];
+    memcpy(other, key, sizeof(other));
+    other[0] ^= 1;
+    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), other, buf, len, &e2)
+          == K8SSA_ENTRY_FORGED);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    init_once();
+    apr_pool_clear(pool);
+
+    /* exact-size copy: nothing beyond len may be read */
+    unsigned char *buf = malloc(size ? size : 1);
+    CHECK(buf != NULL);
+    if (size)
+        memcpy(buf, data, size);
+
+    check_decode(buf, size);
+
+    /* re-signed: the parser sees the body as authenticated content */
+    if (size >= K8SSA_ENTRY_MAC_LEN) {
+        k8ssa_hmac *h = k8ssa_hmac_new(secret, sizeof(secret));
+        CHECK(h != NULL);
+        CHECK(k8ssa_hmac_update(h, "k8ssa-entry-v1", 15));
+        CHECK(k8ssa_hmac_update(h, key, sizeof(key)));
+        CHECK(k8ssa_hmac_update(h, buf, size - K8SSA_ENTRY_MAC_LEN));
+        CHECK(k8ssa_hmac_final(h, buf + size - K8SSA_ENTRY_MAC_LEN));
+        check_decode(buf, size);
+    }
+    free(buf);
+    return 0;
+}
