@@ -40,12 +40,12 @@ def _reset_state(request):
 
 @pytest.fixture
 def start_httpd(harness):
-    """Factory: start_httpd(conf, server_conf=None, env=None) -> running Httpd,
-    stopped when the test ends."""
+    """Factory: start_httpd(conf, server_conf=None, env=None, threads=...) ->
+    running Httpd, stopped when the test ends."""
     started = []
 
-    def start(conf, server_conf=None, env=None):
-        h = harness.httpd(conf, server_conf=server_conf, env=env)
+    def start(conf, server_conf=None, env=None, **kw):
+        h = harness.httpd(conf, server_conf=server_conf, env=env, **kw)
         h.start()
         started.append(h)
         return h
@@ -53,6 +53,24 @@ def start_httpd(harness):
     yield start
     for h in started:
         h.stop()
+
+
+@pytest.fixture
+def memcached(harness):
+    """A memcached of this test's own on a free port (helpers.Memcached),
+    stopped at teardown."""
+    m = helpers.Memcached(harness.workdir)
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def redis(harness):
+    """A redis-server of this test's own on a free port (helpers.Redis),
+    stopped at teardown."""
+    r = helpers.Redis(harness.workdir)
+    yield r
+    r.stop()
 
 
 @pytest.fixture

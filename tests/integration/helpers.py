@@ -28,6 +28,7 @@ MODULE_SO = os.environ.get("K8SSA_MODULE_SO") or \
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 MODDIR = os.environ.get("APACHE2_MODULES", "/usr/lib/apache2/modules")
 HTTPD_THREADS = 8
+SOCACHE_PROVIDERS = ("shmcb", "memcache", "redis")
 REALM = "k8s test"
 
 
@@ -180,7 +181,7 @@ LoadModule alias_module {moddir}/mod_alias.so
 LoadModule env_module {moddir}/mod_env.so
 LoadModule headers_module {moddir}/mod_headers.so
 LoadModule setenvif_module {moddir}/mod_setenvif.so
-LoadModule auth_k8ssa_module {so}
+{socache}LoadModule auth_k8ssa_module {so}
 {usergroup}
 StartServers 1
 ServerLimit 1
@@ -209,11 +210,14 @@ ScriptAlias /cgi/ "{cgidir}/"
 
 
 class Httpd:
-    def __init__(self, harness, conf, server_conf=None, env=None, name="httpd"):
+    def __init__(self, harness, conf, server_conf=None, env=None, name="httpd",
+                 threads=HTTPD_THREADS, socache=True):
         self.h = harness
         self.conf = conf
         self.server_conf = harness.default_server_conf() if server_conf is None else server_conf
         self.env = env
+        self.threads = threads
+        self.socache = socache
         self.port = free_port()
         self.dir = harness.subdir(name)
         os.makedirs(os.path.join(self.dir, "run"), mode=0o755, exist_ok=True)
@@ -222,7 +226,8 @@ class Httpd:
         self.log_path = os.path.join(self.dir, "error.log")
 
     def config_text(self):
-        return self.h.config_text(self.dir, self.port, self.conf, self.server_conf)
+        return self.h.config_text(self.dir, self.port, self.conf, self.server_conf,
+                                  threads=self.threads, socache=self.socache)
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -251,6 +256,11 @@ class Httpd:
         self.h.live.append(self)
         return self
 
+    def graceful(self):
+        """`apache2 -k graceful`: SIGUSR1 to the parent (started with
+        -DFOREGROUND, so self.proc is the parent)."""
+        self.proc.send_signal(signal.SIGUSR1)
+
     def stop(self):
         if self in self.h.live:
             self.h.live.remove(self)
@@ -269,6 +279,25 @@ class Httpd:
     def __exit__(self, *exc):
         self.stop()
 
+    def log_mark(self):
+        """Position in the error log; new_log_lines(mark) gives what came after."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def new_log_lines(self, mark):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(mark)
+                return f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
+
+    def module_warnings(self, mark=0):
+        """The module's warn-level lines in the error log after mark."""
+        return [l for l in self.new_log_lines(mark) if "[auth_k8ssa:warn]" in l]
+
     def error_log(self):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -283,6 +312,177 @@ class Httpd:
             with open(p, errors="replace") as f:
                 text += f.read()
         return text + self.error_log()
+
+
+# --------------------------------------------------------------------------
+# Shared cache servers: a real memcached and a real redis-server of our own
+# on free ports (never the system's services), with minimal clients over raw
+# sockets (the text protocol, RESP) to list, read and overwrite entries.
+
+
+def _wait_listen(proc, port, what, logpath, timeout=10):
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            with open(logpath, errors="replace") as f:
+                raise RuntimeError("%s exited with %s:\n%s" % (what, proc.returncode, f.read()))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise RuntimeError("%s did not listen on %d in time" % (what, port))
+        time.sleep(0.05)
+
+
+class _CacheServer:
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def _connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return sock, sock.makefile("rb")
+
+
+class Memcached(_CacheServer):
+    """memcached -l 127.0.0.1 -p PORT -U 0 [-u nobody]."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.log = os.path.join(workdir, "memcached-%d.log" % self.port)
+        args = ["/usr/bin/memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0"]
+        if os.geteuid() == 0:
+            args += ["-u", "nobody"]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        _wait_listen(self.proc, self.port, "memcached", self.log)
+        self.spec = "memcache:127.0.0.1:%d" % self.port
+
+    def keys(self):
+        """All keys, by `lru_crawler metadump all`."""
+        from urllib.parse import unquote
+        for _ in range(50):
+            sock, f = self._connect()
+            try:
+                sock.sendall(b"lru_crawler metadump all\r\n")
+                keys, busy = [], False
+                while True:
+                    line = f.readline()
+                    if not line:
+                        raise RuntimeError("memcached closed the connection")
+                    line = line.rstrip(b"\r\n").decode()
+                    if line == "END":
+                        break
+                    if line.startswith("BUSY"):
+                        busy = True
+                        break
+                    if line.startswith(("ERROR", "CLIENT_ERROR", "SERVER_ERROR")):
+                        raise RuntimeError("memcached: " + line)
+                    for field in line.split():
+                        if field.startswith("key="):
+                            keys.append(unquote(field[4:]))
+            finally:
+                f.close()
+                sock.close()
+            if not busy:
+                return sorted(keys)
+            time.sleep(0.05)
+        raise RuntimeError("memcached lru_crawler stayed busy")
+
+    def get(self, key):
+        """(flags, value bytes), or None."""
+        sock, f = self._connect()
+        try:
+            sock.sendall(b"get " + key.encode() + b"\r\n")
+            line = f.readline().rstrip(b"\r\n").split()
+            if line == [b"END"]:
+                return None
+            assert line[0] == b"VALUE", line
+            flags, n = int(line[2]), int(line[3])
+            data = f.read(n + 2)[:n]
+            assert f.readline() == b"END\r\n"
+            return flags, data
+        finally:
+            f.close()
+            sock.close()
+
+    def set(self, key, value, flags=0, exptime=0):
+        sock, f = self._connect()
+        try:
+            sock.sendall(b"set %s %d %d %d\r\n" % (key.encode(), flags, exptime, len(value))
+                         + value + b"\r\n")
+            reply = f.readline()
+            assert reply == b"STORED\r\n", reply
+        finally:
+            f.close()
+            sock.close()
+
+
+class Redis(_CacheServer):
+    """redis-server on 127.0.0.1:PORT, no persistence, in the foreground."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.dir = os.path.join(workdir, "redis-%d" % self.port)
+        os.makedirs(self.dir)
+        self.log = os.path.join(self.dir, "redis.log")
+        args = ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        _wait_listen(self.proc, self.port, "redis-server", self.log)
+        self.spec = "redis:127.0.0.1:%d" % self.port
+
+    @staticmethod
+    def _reply(f):
+        line = f.readline()
+        if not line:
+            raise RuntimeError("redis closed the connection")
+        kind, rest = line[:1], line[1:].rstrip(b"\r\n")
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError("redis: " + rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else f.read(n + 2)[:n]
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [Redis._reply(f) for _ in range(n)]
+        raise RuntimeError("redis: unexpected reply %r" % line)
+
+    def cmd(self, *args):
+        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        req = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+        sock, f = self._connect()
+        try:
+            sock.sendall(req)
+            return self._reply(f)
+        finally:
+            f.close()
+            sock.close()
+
+    def keys(self):
+        return sorted(k.decode() for k in self.cmd("KEYS", "*"))
+
+    def get(self, key):
+        v = self.cmd("GET", key)
+        return None if v is None else (0, v)
+
+    def set(self, key, value, flags=0, exptime=0):
+        args = ["SET", key, value] + (["EX", exptime] if exptime else [])
+        assert self.cmd(*args) == "OK"
 
 
 def httpd_env(extra=None):
@@ -333,32 +533,46 @@ class Harness:
         self.api.client_cert_cns = {MODULE_CERT_CN}
         self.echo.reset()
 
-    def default_server_conf(self, api_url=None, ca=None, token_file=None, timeout=None):
+    def default_server_conf(self, api_url=None, ca=None, token_file=None, timeout=None,
+                            cache=None, extra=None):
+        """Server-level directives: API server, CA, module token; cache:
+        an AuthK8sCache value ("none", "memcache:127.0.0.1:PORT", ...);
+        extra: more lines (a string or a list of lines)."""
         lines = ["AuthK8sAPIServer %s" % (api_url or self.api.url),
                  'AuthK8sCAFile "%s"' % (ca or self.pki.ca_cert),
                  'AuthK8sTokenFile "%s"' % (token_file or self.token_file)]
         if timeout is not None:
             lines.append("AuthK8sTimeout %s" % timeout)
+        if cache is not None:
+            lines.append("AuthK8sCache %s" % cache)
+        if extra:
+            lines += [extra] if isinstance(extra, str) else list(extra)
         return "\n".join(lines)
 
-    def config_text(self, d, port, conf, server_conf):
+    def config_text(self, d, port, conf, server_conf, threads=HTTPD_THREADS, socache=True):
+        """socache: load the socache providers (shmcb, memcache, redis)
+        before the module, as the module's default cache needs shmcb."""
         usergroup = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+        socache_lines = "".join("LoadModule socache_%s_module %s/mod_socache_%s.so\n" % (n, MODDIR, n)
+                                for n in SOCACHE_PROVIDERS) if socache else ""
         return CONF_TEMPLATE.format(dir=d, port=port, moddir=MODDIR, so=MODULE_SO,
-                                    usergroup=usergroup, threads=HTTPD_THREADS,
+                                    usergroup=usergroup, threads=threads, socache=socache_lines,
                                     cgidir=self.cgidir, server_conf=server_conf, conf=conf)
 
-    def httpd(self, conf, server_conf=None, env=None, name="httpd"):
+    def httpd(self, conf, server_conf=None, env=None, name="httpd", threads=HTTPD_THREADS,
+              socache=True):
         """An Httpd (not started; use start() or a with block)."""
-        return Httpd(self, conf, server_conf=server_conf, env=env, name=name)
+        return Httpd(self, conf, server_conf=server_conf, env=env, name=name,
+                     threads=threads, socache=socache)
 
-    def configtest(self, conf, server_conf=None, env=None):
+    def configtest(self, conf, server_conf=None, env=None, socache=True):
         """Runs apache2 -t on the configuration: (returncode, output)."""
         d = self.subdir("configtest")
         os.makedirs(os.path.join(d, "run"), mode=0o755, exist_ok=True)
         if server_conf is None:
             server_conf = self.default_server_conf()
         path = write_file(os.path.join(d, "httpd.conf"),
-                          self.config_text(d, free_port(), conf, server_conf))
+                          self.config_text(d, free_port(), conf, server_conf, socache=socache))
         p = subprocess.run([APACHE2, "-t", "-f", path], env=httpd_env(env), cwd=d,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         out = p.stdout.decode(errors="replace")

@@ -73,8 +73,8 @@ def test_token_rotation_is_invisible(harness, start_httpd, api):
     path = write_file(os.path.join(harness.workdir, "rotating.token"), t1 + "\n")
     api.set_module_tokens({t1})
     s = start_httpd(conf(harness), server_conf=harness.default_server_conf(token_file=path))
-    tok = api.sa_token("demo", "client")
-    assert get(s, tok).status_code == 200
+    # a new client token per request: a cached review would not reach the API server
+    assert get(s, api.sa_token("demo", "client")).status_code == 200
     assert review_auth(api) == ["Bearer " + t1]
 
     # kubelet rotates the projected token; the old one stops working at once
@@ -83,7 +83,7 @@ def test_token_rotation_is_invisible(harness, start_httpd, api):
     api.set_module_tokens({t2})
     harness.reset()
     api.set_module_tokens({t2})
-    r = get(s, tok)
+    r = get(s, api.sa_token("demo", "client"))
     assert r.status_code == 200
     assert api.reviews == 2, "one 401 with the old token, one retry with the new"
     assert review_auth(api, 0) == ["Bearer " + t1]
@@ -91,7 +91,7 @@ def test_token_rotation_is_invisible(harness, start_httpd, api):
 
     harness.reset()
     api.set_module_tokens({t2})
-    assert get(s, tok).status_code == 200
+    assert get(s, api.sa_token("demo", "client")).status_code == 200
     assert api.reviews == 1
     assert review_auth(api) == ["Bearer " + t2]
 
@@ -110,10 +110,12 @@ def test_token_rotation_under_concurrency(harness, start_httpd, api):
     write_file(path + ".new", t2 + "\n")
     os.replace(path + ".new", path)
     api.set_module_tokens({t2})
+    toks = [api.sa_token("demo", "d%d" % i) for i in range(8)]   # new: not cached
     api.set_mode("slow", 0.3)   # keep the 8 reviews in flight together
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         codes = list(ex.map(lambda t: get(s, t).status_code, toks))
     assert codes == [200] * 8
+    assert all(api.reviews_of(t) >= 1 for t in toks)
 
 
 def test_in_place_token_rewrite(harness, start_httpd, api):
@@ -121,11 +123,12 @@ def test_in_place_token_rewrite(harness, start_httpd, api):
     path = write_file(os.path.join(harness.workdir, "inplace.token"), t1)
     api.set_module_tokens({t1})
     s = start_httpd(conf(harness), server_conf=harness.default_server_conf(token_file=path))
-    tok = api.sa_token("demo", "client")
-    assert get(s, tok).status_code == 200
+    assert get(s, api.sa_token("demo", "client")).status_code == 200
     write_file(path, t2)
     api.set_module_tokens({t2})
+    tok = api.sa_token("demo", "client")   # new: a review, not a cache hit
     assert get(s, tok).status_code == 200
+    assert review_auth(api) == ["Bearer " + t2]
 
 
 def test_in_cluster_default_api_server(harness, start_httpd, api):

@@ -65,6 +65,7 @@ def test_api_recovers_after_failure(srv, api):
     assert get(srv, tok).status_code == 503
     api.set_mode("normal")
     assert get(srv, tok).status_code == 200
+    assert api.reviews_of(tok) == 3, "2 failed (one retry), then a fresh review"
 
 
 def test_webhook_style_200_accepted(srv, api):
@@ -89,14 +90,15 @@ def test_one_failure_is_retried(srv, api, harness, mode):
 
 @pytest.mark.parametrize("mode", ["500", "reset"])
 def test_retry_uses_fresh_connection(srv, api, harness, mode):
-    tok = api.sa_token("demo", "client")
-    assert get(srv, tok).status_code == 200     # warm a kept-alive connection
+    # a new token per request: a cached review would not reach the API server
+    assert get(srv, api.sa_token("demo", "client")).status_code == 200   # warm a connection
     harness.reset()
-    assert get(srv, tok).status_code == 200
+    assert get(srv, api.sa_token("demo", "client")).status_code == 200
+    assert api.reviews == 1
     assert api.connections == 0, "the review connection is kept alive"
     harness.reset()
     api.fail_next(1, mode)
-    assert get(srv, tok).status_code == 200
+    assert get(srv, api.sa_token("demo", "client")).status_code == 200
     assert api.reviews == 2
     assert api.connections >= 1, "the retry goes on a fresh connection"
     assert api.requests[1]["conn"] != api.requests[0]["conn"]
@@ -105,12 +107,12 @@ def test_retry_uses_fresh_connection(srv, api, harness, mode):
 def test_reset_on_kept_alive_connection(srv, api, harness):
     """A reset on a kept-alive connection is retried once, not more: the
     API server sees at most 2 exchanges for one client request."""
-    tok = api.sa_token("demo", "client")
-    for _ in range(4):
-        assert get(srv, tok).status_code == 200
+    for _ in range(4):   # new tokens: reviews, not cache hits, warm the connection
+        assert get(srv, api.sa_token("demo", "client")).status_code == 200
+    assert api.reviews == 4
     harness.reset()
     api.set_mode("reset")
-    r = get(srv, tok)
+    r = get(srv, api.sa_token("demo", "client"))
     assert r.status_code == 503
     assert api.reviews == 2, "exchanges seen on connections %s" % [q["conn"] for q in api.requests]
 

@@ -145,3 +145,21 @@ def test_connections_counted_keepalive(standin_only):
         assert review(h, tok, session=s).status_code == 201
     assert h.api.connections == 1
     assert h.api.reviews == 7
+
+
+def test_expired_token_rejected(standin_only):
+    """A token whose exp has passed is rejected as kube-apiserver does."""
+    from standin import jwt_claims
+    h = standin_only
+    now = int(time.time())
+    tok = h.api.sa_token("ns", "short", exp=now + 1)
+    assert jwt_claims(tok)["exp"] == now + 1
+    assert jwt_claims(h.api.sa_token("ns", "l", lifetime=7))["exp"] in (now + 7, now + 8)
+    assert review(h, tok).json()["status"]["authenticated"] is True
+    time.sleep(max(0, now + 1 - time.time()) + 0.1)
+    st = review(h, tok).json()["status"]
+    assert st == {"user": {}, "error": "[invalid bearer token, service account token has expired]"}
+    h.api.expiry_leeway = 60
+    assert review(h, tok).json()["status"]["authenticated"] is True
+    assert h.api.reviews_of(tok) == 3
+    assert h.api.reviews_of("other") == 0

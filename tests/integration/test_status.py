@@ -49,8 +49,11 @@ def test_review_request_is_a_tokenreview(srv, api, harness):
     assert hdrs["content-type"].split(";")[0].strip() == "application/json"
 
 
-def test_every_request_is_reviewed(srv, api):
-    """No cache in this issue: each request causes a TokenReview."""
+def test_every_request_is_reviewed_without_cache(harness, start_httpd, api):
+    """AuthK8sCache none: each request causes a TokenReview (the cache
+    itself: test_cache.py)."""
+    srv = start_httpd(location("/echo", "Require valid-user", backend=harness.echo.url + "/echo"),
+                      server_conf=harness.default_server_conf(cache="none"))
     tok = api.sa_token("demo", "client")
     with requests.Session() as s:
         for _ in range(3):

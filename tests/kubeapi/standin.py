@@ -124,18 +124,32 @@ def _b64url(b):
 
 
 def fake_jwt(sub, audiences, lifetime=3600, iss="https://kubernetes.default.svc.cluster.local",
-             extra_claims=None):
+             extra_claims=None, exp=None):
     """A token that looks like a Kubernetes bound service-account JWT:
-    header.payload.signature, base64url, random signature and kid."""
+    header.payload.signature, base64url, random signature and kid. exp
+    (seconds since the epoch) wins over lifetime (seconds from now)."""
     now = int(time.time())
     header = {"alg": "RS256", "kid": _b64url(secrets.token_bytes(16))}
-    payload = {"aud": list(audiences), "exp": now + lifetime, "iat": now, "nbf": now,
+    payload = {"aud": list(audiences), "exp": int(exp) if exp is not None else now + lifetime,
+               "iat": now, "nbf": now,
                "iss": iss, "sub": sub, "jti": str(uuid.uuid4())}
     if extra_claims:
         payload.update(extra_claims)
     return ".".join([_b64url(json.dumps(header, separators=(",", ":")).encode()),
                      _b64url(json.dumps(payload, separators=(",", ":")).encode()),
                      _b64url(secrets.token_bytes(256))])
+
+
+def jwt_claims(token):
+    """The payload of a JWT-shaped token (unverified), or None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def status_object(code, reason, message):
@@ -368,6 +382,10 @@ class KubeAPI:
     module_tokens / forbidden_tokens  caller bearer tokens accepted / refused (403)
     client_cert_cns  CNs of CA-signed client certificates that authenticate
     api_audiences    the API server's own audiences
+    expiry_leeway    seconds a registered token with an `exp` is still accepted
+                     after it (0; kube-apiserver's JWT validation allows 60)
+
+    reviews_of(token) counts the reviews of one token.
     """
 
     def __init__(self, pki, host="127.0.0.1", port=0, api_audiences=None, verbose=False):
@@ -440,6 +458,7 @@ class KubeAPI:
             self.bodies = []
             self.requests = []
             self.mode = ("normal", None)
+            self.expiry_leeway = 0
             self._oneshot = []          # [(mode, arg)] consumed one per review
             self.api_audiences = list(self.default_api_audiences)
             if not keep_tokens:
@@ -491,6 +510,13 @@ class KubeAPI:
                 live = {id(s) for s in self._socks}
                 self._serials = {k: v for k, v in self._serials.items() if k in live}
 
+    def reviews_of(self, token):
+        """How many reviews (faulted ones included) had this spec.token."""
+        with self.lock:
+            return sum(1 for b in self.bodies
+                       if isinstance(b, dict) and isinstance(b.get("spec"), dict)
+                       and b["spec"].get("token") == token)
+
     def _count(self, name):
         with self.lock:
             setattr(self, name, getattr(self, name) + 1)
@@ -526,17 +552,26 @@ class KubeAPI:
 
     # -- reviewed tokens
 
-    def add_token(self, token, username, uid=None, groups=None, extra=None, audiences=None):
+    def add_token(self, token, username, uid=None, groups=None, extra=None, audiences=None,
+                  exp=None):
         """Registers token as authenticating username. audiences None: the
-        API server's own audiences (as for a legacy/unbound token)."""
+        API server's own audiences (as for a legacy/unbound token). exp
+        (seconds since the epoch): from then on the token is rejected as
+        expired (plus expiry_leeway); None: the token's own JWT exp claim
+        when it has one, else it never expires."""
         user = {"username": username, "uid": uid if uid is not None else str(uuid.uuid4())}
         if groups is not None:
             user["groups"] = list(groups)
         if extra is not None:
             user["extra"] = {k: list(v) for k, v in extra.items()}
+        if exp is None:
+            claims = jwt_claims(token)
+            if claims and isinstance(claims.get("exp"), (int, float)):
+                exp = claims["exp"]
         with self.lock:
             self.tokens[token] = {"user": user,
-                                  "audiences": None if audiences is None else list(audiences)}
+                                  "audiences": None if audiences is None else list(audiences),
+                                  "exp": exp}
         return token
 
     def user_token(self, username, groups=None, extra=None, audiences=None):
@@ -544,16 +579,19 @@ class KubeAPI:
         tok = _b64url(secrets.token_bytes(32))
         return self.add_token(tok, username, groups=groups, extra=extra, audiences=audiences)
 
-    def sa_token(self, ns, name, audiences=None, extra=None):
+    def sa_token(self, ns, name, audiences=None, extra=None, lifetime=3600, exp=None):
         """Mints a bound service-account token for system:serviceaccount:ns:name
         (random each call) and registers it. audiences None: the API
-        server's audiences. extra None: the pod-name / pod-uid extras."""
+        server's audiences. extra None: the pod-name / pod-uid extras.
+        lifetime: seconds until its exp claim (whole seconds: exp is
+        int(now) + lifetime); exp: the claim itself, which wins. Once exp has
+        passed, reviews reject the token as kube-apiserver does."""
         username = "system:serviceaccount:%s:%s" % (ns, name)
         auds = list(audiences) if audiences is not None else list(self.api_audiences)
         if extra is None:
             extra = {"authentication.kubernetes.io/pod-name": ["%s-%s" % (name, secrets.token_hex(3))],
                      "authentication.kubernetes.io/pod-uid": [str(uuid.uuid4())]}
-        tok = fake_jwt(username, auds)
+        tok = fake_jwt(username, auds, lifetime=lifetime, exp=exp)
         self.add_token(tok, username,
                        groups=["system:serviceaccounts", "system:serviceaccounts:%s" % ns,
                                "system:authenticated"],
@@ -572,12 +610,17 @@ class KubeAPI:
         with self.lock:
             entry = self.tokens.get(token)
             api_auds = list(self.api_audiences)
+            leeway = self.expiry_leeway
             entry = json.loads(json.dumps(entry)) if entry else None
         requested = list(spec_audiences) if spec_audiences else api_auds
         if entry is None:
             return {"user": {},
                     "error": "[invalid bearer token, square/go-jose: error in cryptographic "
                              "primitive]"}
+        if entry.get("exp") is not None and time.time() >= entry["exp"] + leeway:
+            # pkg/serviceaccount/claims.go, through the union authenticator
+            return {"user": {},
+                    "error": "[invalid bearer token, service account token has expired]"}
         tok_auds = entry["audiences"] if entry["audiences"] is not None else api_auds
         shared = [a for a in tok_auds if a in requested]
         if not shared:
