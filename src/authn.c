@@ -17,6 +17,7 @@
 #include "jwt.h"
 #include "tokenkey.h"
 #include "tokenreview.h"
+#include "websocket.h"
 
 #include <string.h>
 
@@ -90,36 +91,45 @@ int k8ssa_header_parser(request_rec *r)
     return DECLINED;
 }
 
-static void export_identity(request_rec *r, const k8ssa_dir_conf *d,
-                            const k8ssa_identity *id)
+/* The identity headers, as configured, into t. */
+static void put_identity_headers(apr_pool_t *p, apr_table_t *t, const k8ssa_dir_conf *d,
+                                 const k8ssa_identity *id)
 {
     const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
-    const char *ns, *name;
     size_t i, j;
 
-    r->user = apr_pstrdup(r->pool, id->username);
     if (*u)
-        apr_table_setn(r->headers_in, u,
-                       d->user_prefix ? apr_pstrcat(r->pool, d->user_prefix, id->username,
-                                                    NULL)
-                                      : id->username);
+        apr_table_setn(t, u, d->user_prefix ? apr_pstrcat(p, d->user_prefix, id->username,
+                                                          NULL)
+                                            : id->username);
     if (*g && id->ngroups > 0) {
         if (d->groups_separator_set)
-            apr_table_setn(r->headers_in, g,
-                           k8ssa_identity_join_groups(r->pool, id, d->groups_separator));
+            apr_table_setn(t, g, k8ssa_identity_join_groups(p, id, d->groups_separator));
         else
             for (i = 0; i < id->ngroups; i++)
-                apr_table_addn(r->headers_in, g, id->groups[i]);
+                apr_table_addn(t, g, id->groups[i]);
     }
     if (*x) {
         for (i = 0; i < id->nextra; i++) {
-            const char *h = apr_pstrcat(r->pool, x,
-                                        k8ssa_extra_key_encode(r->pool, id->extra[i].key),
+            const char *h = apr_pstrcat(p, x, k8ssa_extra_key_encode(p, id->extra[i].key),
                                         NULL);
             for (j = 0; j < id->extra[i].nvalues; j++)
-                apr_table_addn(r->headers_in, h, id->extra[i].values[j]);
+                apr_table_addn(t, h, id->extra[i].values[j]);
         }
     }
+}
+
+static void export_identity(request_rec *r, const k8ssa_dir_conf *d,
+                            const k8ssa_identity *id)
+{
+    const char *ns, *name;
+
+    r->user = apr_pstrdup(r->pool, id->username);
+    put_identity_headers(r->pool, r->headers_in, d, id);
+    /* Forward-auth: the gateway copies them from the answer. headers_out are
+     * dropped from error answers, so a failed Require never shows them. */
+    if (d->response_headers == 1)
+        put_identity_headers(r->pool, r->headers_out, d, id);
 
     apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
     apr_table_setn(r->subprocess_env, "K8S_USER", id->username);
@@ -403,15 +413,23 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     return use_verdict(r, st, res.outcome == K8SSA_REVIEW_AUTHENTICATED ? res.id : NULL);
 }
 
+/* As Kubernetes: the entry is a credential only on a WebSocket upgrade. */
+static int is_websocket_upgrade(request_rec *r)
+{
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    return upgrade != NULL && ap_find_token(r->pool, upgrade, "websocket");
+}
+
 int k8ssa_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     k8ssa_server_conf *sc;
     k8ssa_dir_conf *d;
     k8ssa_request_state *st, *prior;
-    const char *header, *token = NULL;
+    const char *header, *token = NULL, *ws, *ws_token = NULL;
     size_t off = 0, len = 0;
     k8ssa_bearer_status bs;
+    k8ssa_ws_status wss;
     int rc;
 
     if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
@@ -438,11 +456,36 @@ int k8ssa_check_authn(request_rec *r)
     }
     st->review_context = review_context(r->pool, sc->api.server_url, d);
 
+    /* The WebSocket entry is a credential: it never reaches the backend. */
+    ws = apr_table_get(r->headers_in, "Sec-WebSocket-Protocol");
+    if (ws != NULL) {
+        const char *others = NULL;
+        wss = k8ssa_ws_bearer(r->pool, ws, &ws_token, &others);
+        if (wss != K8SSA_WS_ABSENT) {
+            if (others != NULL)
+                apr_table_setn(r->headers_in, "Sec-WebSocket-Protocol", others);
+            else
+                apr_table_unset(r->headers_in, "Sec-WebSocket-Protocol");
+        }
+        if (wss == K8SSA_WS_MALFORMED) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(037)
+                          "malformed Sec-WebSocket-Protocol bearer entry (it must appear "
+                          "once and hold an unpadded base64url token)");
+            st->failure = K8SSA_FAIL_MALFORMED;
+            ap_note_auth_failure(r);
+            return HTTP_BAD_REQUEST;
+        }
+    }
+
     header = apr_table_get(r->headers_in, "Authorization");
     bs = k8ssa_bearer_parse(header, &off, &len);
     prior = k8ssa_inherited_state(r);
     if (bs == K8SSA_BEARER_OK) {
         token = apr_pstrmemdup(r->pool, header + off, len);
+    } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && ws_token != NULL
+               && is_websocket_upgrade(r)) {
+        token = ws_token;
+        bs = K8SSA_BEARER_OK;
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && prior && prior->token) {
         /* A sub-request or redirect after AuthK8sForwardToken Off. */
         token = prior->token;
@@ -503,3 +546,23 @@ int k8ssa_note_auth_failure(request_rec *r, const char *auth_type)
     return OK;
 }
 
+
+int k8ssa_check_handler(request_rec *r)
+{
+    const char *type;
+
+    if (r->handler == NULL || strcmp(r->handler, K8SSA_CHECK_HANDLER) != 0)
+        return DECLINED;
+    type = ap_auth_type(r);
+    /* Without our authentication the endpoint would say yes to anybody. */
+    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0 || r->user == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(038)
+                      "SetHandler " K8SSA_CHECK_HANDLER " at %s needs AuthType "
+                      K8SSA_AUTH_TYPE " and a Require that authenticates (valid-user, "
+                      "k8s-*)", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_discard_request_body(r);
+    ap_set_content_length(r, 0);
+    return OK;
+}

@@ -76,6 +76,7 @@ void *k8ssa_create_dir_conf(apr_pool_t *p, char *dir)
     k8ssa_dir_conf *c = apr_pcalloc(p, sizeof(*c));
     (void)dir;
     c->forward_token = -1;
+    c->response_headers = -1;
     c->cache_ttl = c->negative_ttl = c->stale_if_error = -1;
     return c;
 }
@@ -94,6 +95,8 @@ void *k8ssa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                                     : base->groups_separator;
     c->extra_prefix = add->extra_prefix ? add->extra_prefix : base->extra_prefix;
     c->forward_token = add->forward_token != -1 ? add->forward_token : base->forward_token;
+    c->response_headers = add->response_headers != -1 ? add->response_headers
+                                                      : base->response_headers;
     c->cache_ttl = add->cache_ttl != -1 ? add->cache_ttl : base->cache_ttl;
     c->negative_ttl = add->negative_ttl != -1 ? add->negative_ttl : base->negative_ttl;
     c->stale_if_error = add->stale_if_error != -1 ? add->stale_if_error : base->stale_if_error;
@@ -322,10 +325,10 @@ static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_forward_token(cmd_parms *cmd, void *dconf, int on)
+/* AuthK8sForwardToken, AuthK8sResponseHeaders. */
+static const char *set_on_off(cmd_parms *cmd, void *dconf, int on)
 {
-    (void)cmd;
-    ((k8ssa_dir_conf *)dconf)->forward_token = on;
+    *(int *)((char *)dconf + (size_t)cmd->info) = on;
     return NULL;
 }
 
@@ -382,8 +385,14 @@ const command_rec k8ssa_cmds[] = {
                   (void *)APR_OFFSETOF(k8ssa_dir_conf, extra_prefix), OR_AUTHCFG,
                   "Prefix of one header per status.user.extra key, or none "
                   "(default X-Remote-Extra-)"),
-    AP_INIT_FLAG("AuthK8sForwardToken", set_forward_token, NULL, OR_AUTHCFG,
+    AP_INIT_FLAG("AuthK8sForwardToken", set_on_off,
+                 (void *)APR_OFFSETOF(k8ssa_dir_conf, forward_token), OR_AUTHCFG,
                  "Off removes the Authorization header before the backend (default On)"),
+    AP_INIT_FLAG("AuthK8sResponseHeaders", set_on_off,
+                 (void *)APR_OFFSETOF(k8ssa_dir_conf, response_headers), OR_AUTHCFG,
+                 "On also puts the identity headers on a successful response: "
+                 "forward-auth for nginx auth_request, Caddy forward_auth, Envoy ext_authz "
+                 "(default Off)"),
     { NULL }
 };
 

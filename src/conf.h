@@ -15,6 +15,7 @@
 #include "lifetime.h"
 
 #define K8SSA_AUTH_TYPE "KubernetesServiceAccount"
+#define K8SSA_CHECK_HANDLER "k8ssa-check"
 #define K8SSA_VERSION "0.1.0"
 #define K8SSA_DEFAULT_TIMEOUT 5
 #define K8SSA_MAX_TIMEOUT 300
@@ -63,6 +64,7 @@ typedef struct {
     int groups_separator_set;
     const char *extra_prefix;
     int forward_token;
+    int response_headers;           /* -1: unset (Off) */
     int cache_ttl;                  /* seconds; -1: unset */
     int negative_ttl;
     int stale_if_error;
@@ -114,6 +116,8 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s);
 int k8ssa_header_parser(request_rec *r);
 int k8ssa_check_authn(request_rec *r);
 int k8ssa_note_auth_failure(request_rec *r, const char *auth_type);
+/* SetHandler k8ssa-check: 200 once authentication and authorization passed. */
+int k8ssa_check_handler(request_rec *r);
 /* This request's state, or that of the request it derives from. */
 k8ssa_request_state *k8ssa_request_state_of(request_rec *r);
 k8ssa_request_state *k8ssa_inherited_state(request_rec *r);
