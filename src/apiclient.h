@@ -26,7 +26,8 @@ typedef struct {
 
 typedef enum {
     K8SSA_API_OK = 0,          /* a 2xx answer; body holds it */
-    K8SSA_API_UNAVAILABLE,     /* unreachable, timed out, TLS failure, 5xx, 429, body too large: 503 */
+    K8SSA_API_UNAVAILABLE,     /* unreachable, timed out, TLS failure, 5xx, 429,
+                                  body too large: 503 */
     K8SSA_API_CREDENTIALS,     /* 401 or 403 to the module's own credentials: 500 */
     K8SSA_API_UNEXPECTED       /* any other status (3xx, 4xx): a configuration error, 500 */
 } k8ssa_api_status;

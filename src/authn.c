@@ -383,8 +383,9 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     /* Wait for a review of the same token already under way in this child,
      * a little longer than that review may take. */
     if (k8ssa_flights_table != NULL)
-        role = k8ssa_flight_join(k8ssa_flights_table, tn.key, sc->api.timeout + apr_time_from_sec(1),
-                                 r->pool, &flight, &outcome, &shared, &len);
+        role = k8ssa_flight_join(k8ssa_flights_table, tn.key,
+                                 sc->api.timeout + apr_time_from_sec(1), r->pool, &flight,
+                                 &outcome, &shared, &len);
     if (role == K8SSA_FLIGHT_LANDED) {
         k8ssa_entry e;
         if (shared == NULL)

@@ -276,7 +276,8 @@ const char *k8ssa_entry_status_reason(k8ssa_entry_status st)
     switch (st) {
     case K8SSA_ENTRY_OK:          return "ok";
     case K8SSA_ENTRY_TOO_LARGE:   return "identity too large to cache";
-    case K8SSA_ENTRY_FORGED:      return "entry does not verify (forged, corrupted or another secret)";
+    case K8SSA_ENTRY_FORGED:
+        return "entry does not verify (forged, corrupted or another secret)";
     case K8SSA_ENTRY_BAD_VERSION: return "entry of another format version";
     case K8SSA_ENTRY_MALFORMED:   return "entry is truncated or malformed";
     }

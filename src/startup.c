@@ -194,7 +194,7 @@ static int resolve_cache_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t 
 
 /* Runs for `apache2 -t` too, so bad configuration fails the syntax check. */
 int k8ssa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                              server_rec *main_s)
+                       server_rec *main_s)
 {
     apr_hash_t *uses = apr_hash_make(ptemp), *seen = apr_hash_make(ptemp);
     server_rec *s;
@@ -238,7 +238,7 @@ int k8ssa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 }
 
 int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                             server_rec *main_s)
+                      server_rec *main_s)
 {
     apr_hash_t *ready = apr_hash_make(ptemp);
     server_rec *s;
