@@ -28,36 +28,6 @@
 static const unsigned char secret[32] = "k8ssa-fuzz-entry-secret-32-bytes";
 static const unsigned char key[K8SSA_TOKENKEY_LEN] = "k8ssa-fuzz-entry-tokenkey-32-byt";
 
-static int printable(const char *s)
-{
-    return s != NULL && strlen(s) <= K8SSA_MAX_STRING && k8ssa_is_printable(s, strlen(s));
-}
-
-static void check_identity(const k8ssa_identity *id)
-{
-    CHECK(id != NULL);
-    CHECK(id->username != NULL && id->username[0] != '\0');
-    CHECK(printable(id->username));
-    CHECK(printable(id->uid));
-    CHECK(id->ngroups <= K8SSA_MAX_GROUPS);
-    CHECK(id->ngroups == 0 || id->groups != NULL);
-    for (size_t i = 0; i < id->ngroups; i++)
-        CHECK(printable(id->groups[i]));
-    CHECK(id->nextra <= K8SSA_MAX_EXTRA_KEYS);
-    CHECK(id->nextra == 0 || id->extra != NULL);
-    for (size_t i = 0; i < id->nextra; i++) {
-        CHECK(printable(id->extra[i].key));
-        CHECK(id->extra[i].nvalues <= K8SSA_MAX_EXTRA_VALS);
-        CHECK(id->extra[i].nvalues == 0 || id->extra[i].values != NULL);
-        for (size_t j = 0; j < id->extra[i].nvalues; j++)
-            CHECK(printable(id->extra[i].values[j]));
-    }
-    CHECK(id->naudiences <= K8SSA_MAX_AUDIENCES);
-    CHECK(id->naudiences == 0 || id->audiences != NULL);
-    for (size_t i = 0; i < id->naudiences; i++)
-        CHECK(printable(id->audiences[i]));
-}
-
 static int strs_equal(const char *const *a, size_t na, const char *const *b, size_t nb)
 {
     if (na != nb)

@@ -21,11 +21,6 @@
 #include "identity.h"
 
 
-static int printable(const char *s)
-{
-    return s != NULL && strlen(s) <= K8SSA_MAX_STRING && k8ssa_is_printable(s, strlen(s));
-}
-
 static void check_result(const k8ssa_review_result *r, const char *const *auds, size_t nauds)
 {
     CHECK(r->outcome == K8SSA_REVIEW_AUTHENTICATED || r->outcome == K8SSA_REVIEW_REJECTED ||
@@ -35,25 +30,7 @@ static void check_result(const k8ssa_review_result *r, const char *const *auds, 
     if (r->outcome != K8SSA_REVIEW_AUTHENTICATED)
         return;
     const k8ssa_identity *id = r->id;
-    CHECK(id != NULL);
-    CHECK(id->username != NULL && id->username[0] != '\0');
-    CHECK(printable(id->username));
-    CHECK(printable(id->uid));
-    CHECK(id->ngroups <= K8SSA_MAX_GROUPS);
-    CHECK(id->ngroups == 0 || id->groups != NULL);
-    for (size_t i = 0; i < id->ngroups; i++)
-        CHECK(printable(id->groups[i]));
-    CHECK(id->nextra <= K8SSA_MAX_EXTRA_KEYS);
-    CHECK(id->nextra == 0 || id->extra != NULL);
-    for (size_t i = 0; i < id->nextra; i++) {
-        CHECK(printable(id->extra[i].key));
-        CHECK(id->extra[i].nvalues <= K8SSA_MAX_EXTRA_VALS);
-        for (size_t j = 0; j < id->extra[i].nvalues; j++)
-            CHECK(printable(id->extra[i].values[j]));
-    }
-    CHECK(id->naudiences <= K8SSA_MAX_AUDIENCES);
-    for (size_t i = 0; i < id->naudiences; i++)
-        CHECK(id->audiences[i] != NULL);
+    check_identity(id);
     if (nauds) {
         int shared = 0;
         for (size_t i = 0; i < id->naudiences && !shared; i++)

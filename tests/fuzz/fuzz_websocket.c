@@ -1,0 +1,182 @@
+/*
+ * fuzz_websocket.c - libFuzzer target for src/websocket.c (k8ssa_ws_bearer).
+ *
+ * Invariants, on the input as a Sec-WebSocket-Protocol value:
+ *  - FOUND: the token is non-empty, a b64token, at most K8SSA_BEARER_MAX_TOKEN
+ *    bytes, and the value holds exactly one bearer entry, which is the
+ *    prefix followed by the unpadded base64url encoding of the token
+ *    (re-encoding round trip);
+ *  - FOUND or MALFORMED: `others` is NULL or a non-empty list in which no
+ *    element starts with the prefix, joined by ", ", with no empty elements
+ *    and no surrounding spaces/tabs;
+ *  - ABSENT: the input has no entry starting with the prefix;
+ *  - deterministic.
+ * Then the input bytes as a token candidate: when they are a b64token within
+ * the limit, their entry (amid other protocols) is FOUND with exactly them.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#include <apr_strings.h>
+
+#include "bearer.h"
+#include "websocket.h"
+
+static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *b64url(const unsigned char *s, size_t len)
+{
+    char *out = apr_palloc(pool, len / 3 * 4 + 5), *o = out;
+    size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *o++ = alpha[s[i] >> 2];
+        *o++ = alpha[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+        *o++ = alpha[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+        *o++ = alpha[s[i + 2] & 63];
+    }
+    if (len - i == 1) {
+        *o++ = alpha[s[i] >> 2];
+        *o++ = alpha[(s[i] & 3) << 4];
+    } else if (len - i == 2) {
+        *o++ = alpha[s[i] >> 2];
+        *o++ = alpha[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+        *o++ = alpha[(s[i + 1] & 15) << 2];
+    }
+    *o = '\0';
+    return out;
+}
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The list elements of v, trimmed of spaces/tabs, that start with the prefix:
+ * how many, and (through *first, *first_len) the first one. */
+static int count_entries(const char *v, const char **first, size_t *first_len)
+{
+    const size_t plen = sizeof(K8SSA_WS_BEARER_PREFIX) - 1;
+    int n = 0;
+
+    while (*v) {
+        const char *start, *end;
+        while (*v == ',' || is_ows(*v))
+            v++;
+        start = v;
+        while (*v && *v != ',')
+            v++;
+        end = v;
+        while (end > start && is_ows(end[-1]))
+            end--;
+        if ((size_t)(end - start) >= plen && memcmp(start, K8SSA_WS_BEARER_PREFIX, plen) == 0) {
+            if (n++ == 0) {
+                *first = start;
+                *first_len = (size_t)(end - start);
+            }
+        }
+    }
+    return n;
+}
+
+static void check_others(const char *others)
+{
+    size_t n, i;
+
+    if (others == NULL)
+        return;
+    n = strlen(others);
+    CHECK(n > 0);
+    /* no element is a bearer entry (one may hold the prefix further in:
+     * "x" PREFIX "..." is another protocol) */
+    CHECK(strncmp(others, K8SSA_WS_BEARER_PREFIX, sizeof(K8SSA_WS_BEARER_PREFIX) - 1) != 0);
+    CHECK(strstr(others, ", " K8SSA_WS_BEARER_PREFIX) == NULL);
+    CHECK(!is_ows(others[0]) && others[0] != ',');
+    CHECK(!is_ows(others[n - 1]) && others[n - 1] != ',');
+    /* elements are joined by exactly ", " and are never empty */
+    for (i = 0; i < n; i++)
+        if (others[i] == ',') {
+            CHECK(i + 2 < n);
+            CHECK(others[i + 1] == ' ');
+            CHECK(!is_ows(others[i + 2]) && others[i + 2] != ',');
+            CHECK(!is_ows(others[i - 1]));
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    init_once();
+    apr_pool_clear(pool);
+
+    /* the header value as httpd hands it over: NUL-terminated */
+    char *v = apr_palloc(pool, size + 1);
+    memcpy(v, data, size);
+    v[size] = '\0';
+
+    const char *token = NULL, *others = NULL, *first = NULL;
+    size_t first_len = 0;
+    int entries = count_entries(v, &first, &first_len);
+    k8ssa_ws_status st = k8ssa_ws_bearer(pool, v, &token, &others);
+
+    switch (st) {
+    case K8SSA_WS_FOUND: {
+        CHECK(token != NULL);
+        size_t tlen = strlen(token);
+        CHECK(tlen >= 1);
+        CHECK(tlen <= K8SSA_BEARER_MAX_TOKEN);
+        CHECK(k8ssa_is_b64token(token, tlen) == 1);
+        CHECK(entries == 1);
+        /* re-encoding round trip: the entry is exactly prefix + b64url(token) */
+        {
+            char *e = apr_pstrcat(pool, K8SSA_WS_BEARER_PREFIX,
+                                  b64url((const unsigned char *)token, tlen), NULL);
+            CHECK(strlen(e) == first_len);
+            CHECK(memcmp(e, first, first_len) == 0);
+        }
+        check_others(others);
+        break;
+    }
+    case K8SSA_WS_MALFORMED:
+        CHECK(entries >= 1);
+        check_others(others);
+        break;
+    case K8SSA_WS_ABSENT:
+        CHECK(entries == 0);
+        break;
+    default:
+        CHECK(!"unknown status");
+    }
+
+    /* deterministic */
+    {
+        const char *t2 = NULL, *o2 = NULL;
+        CHECK(k8ssa_ws_bearer(pool, v, &t2, &o2) == st);
+        if (st != K8SSA_WS_ABSENT) {
+            CHECK((o2 == NULL) == (others == NULL));
+            if (o2 != NULL)
+                CHECK(strcmp(o2, others) == 0);
+        }
+        if (st == K8SSA_WS_FOUND)
+            CHECK(strcmp(t2, token) == 0);
+    }
+
+    /* the raw bytes as a token: encoded amid other protocols, they come back */
+    if (k8ssa_is_b64token((const char *)data, size)) {
+        char *e = apr_pstrcat(pool, "chat.v1, " K8SSA_WS_BEARER_PREFIX, b64url(data, size),
+                              " ,\tsuperchat", NULL);
+        const char *t3 = NULL, *o3 = NULL;
+        k8ssa_ws_status s3 = k8ssa_ws_bearer(pool, e, &t3, &o3);
+        CHECK(o3 != NULL && strcmp(o3, "chat.v1, superchat") == 0);
+        if (size <= K8SSA_BEARER_MAX_TOKEN) {
+            CHECK(s3 == K8SSA_WS_FOUND);
+            CHECK(strlen(t3) == size && memcmp(t3, data, size) == 0);
+        } else {
+            CHECK(s3 == K8SSA_WS_MALFORMED);
+        }
+    }
+    return 0;
+}
