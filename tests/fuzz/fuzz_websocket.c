@@ -4,8 +4,8 @@
  * Invariants, on the input as a Sec-WebSocket-Protocol value:
  *  - FOUND: the token is non-empty, a b64token, at most K8SSA_BEARER_MAX_TOKEN
  *    bytes, and the value holds exactly one bearer entry, which is the
- *    prefix followed by the unpadded base64url encoding of the token
- *    (re-encoding round trip);
+ *    prefix followed by the unpadded base64url encoding of the token, up to
+ *    the unused low bits of its last character (re-encoding round trip);
  *  - FOUND or MALFORMED: `others` is NULL or a non-empty list in which no
  *    element starts with the prefix, joined by ", ", with no empty elements
  *    and no surrounding spaces/tabs;
@@ -130,12 +130,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(tlen <= K8SSA_BEARER_MAX_TOKEN);
         CHECK(k8ssa_is_b64token(token, tlen) == 1);
         CHECK(entries == 1);
-        /* re-encoding round trip: the entry is exactly prefix + b64url(token) */
+        /* re-encoding round trip: the entry is prefix + b64url(token), but for
+         * the unused low bits of its last character (ignored on decoding, as
+         * Go's non-strict base64.RawURLEncoding that Kubernetes uses does);
+         * and the canonical entry decodes to the same token */
         {
-            char *e = apr_pstrcat(pool, K8SSA_WS_BEARER_PREFIX,
-                                  b64url((const unsigned char *)token, tlen), NULL);
-            CHECK(strlen(e) == first_len);
-            CHECK(memcmp(e, first, first_len) == 0);
+            const size_t plen = sizeof(K8SSA_WS_BEARER_PREFIX) - 1;
+            char *enc = b64url((const unsigned char *)token, tlen);
+            size_t elen = strlen(enc);
+            const char *payload = first + plen;
+            CHECK(first_len - plen == elen);
+            CHECK(memcmp(enc, payload, elen - 1) == 0);
+            {
+                const char *a = strchr(alpha, enc[elen - 1]), *b = strchr(alpha, payload[elen - 1]);
+                int unused = elen % 4 == 2 ? 15 : elen % 4 == 3 ? 3 : 0;
+                CHECK(a != NULL && b != NULL && payload[elen - 1] != '\0');
+                CHECK(((a - alpha) & ~unused) == ((b - alpha) & ~unused));
+                CHECK(((a - alpha) & unused) == 0);
+            }
+            {
+                const char *t4 = NULL, *o4 = NULL;
+                CHECK(k8ssa_ws_bearer(pool, apr_pstrcat(pool, K8SSA_WS_BEARER_PREFIX, enc, NULL),
+                                      &t4, &o4) == K8SSA_WS_FOUND);
+                CHECK(strcmp(t4, token) == 0 && o4 == NULL);
+            }
         }
         check_others(others);
         break;
