@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 apache2 apache2-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libcmocka-dev
 clang libclang-rt-14-dev curl openssl python3 python3-pytest python3-requests wrk
-memcached redis-server"
+memcached redis-server nginx caddy"
 
 missing=""
 for p in $PKGS; do
