@@ -8,7 +8,8 @@
  *    the unused low bits of its last character (re-encoding round trip);
  *  - FOUND or MALFORMED: `others` is NULL or a non-empty list in which no
  *    element starts with the prefix, joined by ", ", with no empty elements
- *    and no surrounding spaces/tabs;
+ *    and no surrounding spaces/tabs, and exactly as many elements as the
+ *    value has non-empty ones besides the bearer entries;
  *  - ABSENT: the input has no entry starting with the prefix;
  *  - deterministic.
  * Then the input bytes as a token candidate: when they are a b64token within
@@ -56,12 +57,15 @@ static int is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-/* The list elements of v, trimmed of spaces/tabs, that start with the prefix:
- * how many, and (through *first, *first_len) the first one. */
-static int count_entries(const char *v, const char **first, size_t *first_len)
+/* The non-empty list elements of v, trimmed of spaces/tabs: how many
+ * (*elements), how many start with the prefix (returned), and (through
+ * *first, *first_len) the first of those. */
+static int count_entries(const char *v, int *elements, const char **first, size_t *first_len)
 {
     const size_t plen = sizeof(K8SSA_WS_BEARER_PREFIX) - 1;
     int n = 0;
+
+    *elements = 0;
 
     while (*v) {
         const char *start, *end;
@@ -73,6 +77,8 @@ static int count_entries(const char *v, const char **first, size_t *first_len)
         end = v;
         while (end > start && is_ows(end[-1]))
             end--;
+        if (end > start)
+            (*elements)++;
         if ((size_t)(end - start) >= plen && memcmp(start, K8SSA_WS_BEARER_PREFIX, plen) == 0) {
             if (n++ == 0) {
                 *first = start;
@@ -83,12 +89,16 @@ static int count_entries(const char *v, const char **first, size_t *first_len)
     return n;
 }
 
-static void check_others(const char *others)
+/* others: NULL or the other elements (how many: expect), joined by ", " */
+static void check_others(const char *others, int expect)
 {
     size_t n, i;
+    int count = 1;
 
-    if (others == NULL)
+    if (others == NULL) {
+        CHECK(expect == 0);
         return;
+    }
     n = strlen(others);
     CHECK(n > 0);
     /* no element is a bearer entry (one may hold the prefix further in:
@@ -104,7 +114,9 @@ static void check_others(const char *others)
             CHECK(others[i + 1] == ' ');
             CHECK(!is_ows(others[i + 2]) && others[i + 2] != ',');
             CHECK(!is_ows(others[i - 1]));
+            count++;
         }
+    CHECK(count == expect);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const char *token = NULL, *others = NULL, *first = NULL;
     size_t first_len = 0;
-    int entries = count_entries(v, &first, &first_len);
+    int elements = 0;
+    int entries = count_entries(v, &elements, &first, &first_len);
     k8ssa_ws_status st = k8ssa_ws_bearer(pool, v, &token, &others);
 
     switch (st) {
@@ -155,12 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 CHECK(strcmp(t4, token) == 0 && o4 == NULL);
             }
         }
-        check_others(others);
+        check_others(others, elements - entries);
         break;
     }
     case K8SSA_WS_MALFORMED:
         CHECK(entries >= 1);
-        check_others(others);
+        check_others(others, elements - entries);
         break;
     case K8SSA_WS_ABSENT:
         CHECK(entries == 0);

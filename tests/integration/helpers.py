@@ -620,3 +620,109 @@ def raw_request(srv, path, headers, method="GET"):
         return r.status, r.getheaders(), r.read()
     finally:
         c.close()
+
+
+# --------------------------------------------------------------------------
+# Gateways in front of httpd: nginx (auth_request) and Caddy (forward_auth),
+# our own processes on free loopback ports with everything in a work dir,
+# never the system's services or default configurations.
+
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+CADDY = os.environ.get("CADDY", "/usr/bin/caddy")
+
+NGINX_CONF = """\
+{user}worker_processes 1;
+pid "{dir}/nginx.pid";
+error_log "{dir}/error.log" info;
+events {{ worker_connections 128; }}
+http {{
+    access_log "{dir}/access.log";
+    client_body_temp_path "{dir}/tmp/body";
+    proxy_temp_path "{dir}/tmp/proxy";
+    fastcgi_temp_path "{dir}/tmp/fastcgi";
+    uwsgi_temp_path "{dir}/tmp/uwsgi";
+    scgi_temp_path "{dir}/tmp/scgi";
+    include "{snippet}";
+}}
+"""
+
+
+class _Gateway:
+    name = "gateway"
+
+    def _spawn(self, args, env=None):
+        self.out_path = os.path.join(self.dir, "stdout.log")
+        with open(self.out_path, "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.dir, env=env)
+        try:
+            _wait_listen(self.proc, self.port, self.name, self.out_path, timeout=15)
+        except Exception:
+            self.stop()
+            raise RuntimeError("%s did not start:\n%s" % (self.name, self.logs()))
+        return self
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def logs(self):
+        text = ""
+        for n in ("stdout.log", "error.log"):
+            p = os.path.join(self.dir, n)
+            if os.path.exists(p):
+                with open(p, errors="replace") as f:
+                    text += f.read()
+        return text
+
+
+class Nginx(_Gateway):
+    """nginx -c CONF -p DIR -g 'daemon off;' with snippet_text (a file to
+    include in http { }) on port self.port (the snippet must listen there)."""
+    name = "nginx"
+
+    def __init__(self, harness, snippet_text, port):
+        self.dir = harness.subdir("nginx")
+        self.port = port
+        self.proc = None
+        os.makedirs(os.path.join(self.dir, "tmp"), mode=0o755)
+        snippet = write_file(os.path.join(self.dir, "site.conf"), snippet_text)
+        # As root the workers would switch to nobody; run them as root in
+        # this throw-away test instance so they can use the work dir.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        self.conf = write_file(os.path.join(self.dir, "nginx.conf"),
+                               NGINX_CONF.format(user=user, dir=self.dir, snippet=snippet))
+
+    def start(self):
+        return self._spawn([NGINX, "-c", self.conf, "-p", self.dir + "/",
+                            "-g", "daemon off;"])
+
+
+class Caddy(_Gateway):
+    """caddy run with a Caddyfile of its own (admin off, auto_https off),
+    HOME and XDG directories inside the work dir."""
+    name = "caddy"
+
+    def __init__(self, harness, caddyfile_text, port):
+        self.dir = harness.subdir("caddy")
+        self.port = port
+        self.proc = None
+        text = ("{\n\tadmin off\n\tauto_https off\n"
+                "\tstorage file_system \"%s/data\"\n}\n\n" % self.dir) + caddyfile_text
+        self.conf = write_file(os.path.join(self.dir, "Caddyfile"), text)
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CADDY")}
+        env.update(HOME=self.dir, XDG_DATA_HOME=os.path.join(self.dir, "data"),
+                   XDG_CONFIG_HOME=os.path.join(self.dir, "config"))
+        return self._spawn([CADDY, "run", "--config", self.conf, "--adapter", "caddyfile"],
+                           env=env)
