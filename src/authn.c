@@ -39,6 +39,23 @@ k8ssa_request_state *k8ssa_inherited_state(request_rec *r)
     return NULL;
 }
 
+/* The identity this request was authenticated as by this module; NULL when
+ * another AuthType (or none) set r->user. */
+const k8ssa_identity *k8ssa_identity_of(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    k8ssa_request_state *st;
+
+    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
+        return NULL;
+    st = k8ssa_request_state_of(r);
+    if (st == NULL || st->id == NULL)
+        st = k8ssa_inherited_state(r);
+    if (st == NULL || st->id == NULL || strcmp(st->id->username, r->user) != 0)
+        return NULL;
+    return st->id;
+}
+
 typedef struct {
     const k8ssa_dir_conf *d;
     apr_array_header_t *names;
@@ -126,10 +143,6 @@ static void export_identity(request_rec *r, const k8ssa_dir_conf *d,
 
     r->user = apr_pstrdup(r->pool, id->username);
     put_identity_headers(r->pool, r->headers_in, d, id);
-    /* Forward-auth: the gateway copies them from the answer. headers_out are
-     * dropped from error answers, so a failed Require never shows them. */
-    if (d->response_headers == 1)
-        put_identity_headers(r->pool, r->headers_out, d, id);
 
     apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
     apr_table_setn(r->subprocess_env, "K8S_USER", id->username);
@@ -310,6 +323,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const toke
         return NULL;
     }
     keep = k8ssa_keep_until(&e, e.reviewed_at, &k8ssa_longest);
+    rv = APR_NOTFOUND;
     if (sc->cache != NULL && keep != 0) {
         rv = k8ssa_cache_put(sc->cache, r->server, tn->key, keep, buf, (unsigned int)*len,
                              r->pool);
@@ -318,6 +332,10 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const toke
                           "AuthK8sCache %s could not store the review of token %s",
                           k8ssa_cache_spec(sc->cache), tn->fp);
     }
+    /* A rejection that is not stored must still end an earlier positive
+     * entry: stale-if-error would otherwise bring a revoked token back. */
+    if (sc->cache != NULL && !e.authenticated && rv != APR_SUCCESS)
+        k8ssa_cache_remove(sc->cache, r->server, tn->key, r->pool);
     return buf;
 }
 
@@ -555,8 +573,10 @@ int k8ssa_check_handler(request_rec *r)
     if (r->handler == NULL || strcmp(r->handler, K8SSA_CHECK_HANDLER) != 0)
         return DECLINED;
     type = ap_auth_type(r);
-    /* Without our authentication the endpoint would say yes to anybody. */
-    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0 || r->user == NULL) {
+    /* Without our authentication the endpoint would say yes to anybody; an
+     * r->user from another module (SSLUserName, ...) is not ours. */
+    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0
+        || k8ssa_identity_of(r) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(038)
                       "SetHandler " K8SSA_CHECK_HANDLER " at %s needs AuthType "
                       K8SSA_AUTH_TYPE " and a Require that authenticates (valid-user, "
@@ -566,4 +586,54 @@ int k8ssa_check_handler(request_rec *r)
     ap_discard_request_body(r);
     ap_set_content_length(r, 0);
     return OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * AuthK8sResponseHeaders: the identity on the answer, for forward-auth.
+ *
+ * Added by an output filter, when the answer is final: only a 2xx answer
+ * carries them. Setting them while authenticating would leak them onto the
+ * 403/404 of a local ErrorDocument, whose internal redirect authenticates
+ * again with a success of its own.
+ */
+
+#define K8SSA_RESPONSE_FILTER "K8SSA_RESPONSE_HEADERS"
+
+static int answer_is_success(request_rec *r)
+{
+    request_rec *p;
+
+    if (r->status < 200 || r->status >= 300)
+        return 0;
+    for (p = r->prev; p != NULL; p = p->prev)
+        if (p->status >= 300)
+            return 0;  /* an ErrorDocument (or redirect) for an earlier failure */
+    return 1;
+}
+
+static apr_status_t response_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const k8ssa_identity *id = k8ssa_identity_of(r);
+
+    if (id != NULL && answer_is_success(r))
+        put_identity_headers(r->pool, r->headers_out,
+                             ap_get_module_config(r->per_dir_config, &auth_k8ssa_module), id);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+void k8ssa_insert_filter(request_rec *r)
+{
+    const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+
+    if (d->response_headers == 1 && k8ssa_identity_of(r) != NULL)
+        ap_add_output_filter(K8SSA_RESPONSE_FILTER, NULL, r, r->connection);
+}
+
+void k8ssa_register_filters(void)
+{
+    /* Before the protocol filters write the header. */
+    ap_register_output_filter(K8SSA_RESPONSE_FILTER, response_headers_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }

@@ -47,23 +47,6 @@ static int match_serviceaccount(request_rec *r, const k8ssa_identity *id, const 
         && strcmp(want + nslen + 1, name) == 0;
 }
 
-/* The identity this request was authenticated as by this module; NULL when
- * another AuthType (or none) set r->user. */
-static const k8ssa_identity *identity_of(request_rec *r)
-{
-    const char *type = ap_auth_type(r);
-    k8ssa_request_state *st;
-
-    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
-        return NULL;
-    st = k8ssa_request_state_of(r);
-    if (st == NULL || st->id == NULL)
-        st = k8ssa_inherited_state(r);
-    if (st == NULL || st->id == NULL || strcmp(st->id->username, r->user) != 0)
-        return NULL;
-    return st->id;
-}
-
 static authz_status check_identity(request_rec *r, const void *parsed,
                                    identity_matcher match, const char *provider)
 {
@@ -72,7 +55,7 @@ static authz_status check_identity(request_rec *r, const void *parsed,
 
     if (r->user == NULL)
         return AUTHZ_DENIED_NO_USER;
-    id = identity_of(r);
+    id = k8ssa_identity_of(r);
     if (id == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(040)
                       "Require %s needs AuthType " K8SSA_AUTH_TYPE " for %s", provider, r->uri);

@@ -140,3 +140,15 @@ apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
     unlock(c);
     return rv;
 }
+
+apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
+                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p)
+{
+    apr_status_t rv = lock(c, s);
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = c->provider->remove(c->instance, s, key, K8SSA_TOKENKEY_LEN, p);
+    unlock(c);
+    return rv;
+}

@@ -54,6 +54,9 @@ apr_status_t k8ssa_cache_get(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN],
                              unsigned char *buf, unsigned int *len, apr_pool_t *p);
 
+apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
+                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p);
+
 apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN], apr_time_t expiry,
                              const unsigned char *buf, unsigned int len, apr_pool_t *p);

@@ -22,7 +22,7 @@ unsigned char k8ssa_random_secret[K8SSA_SECRET_MIN_LEN];
 /* The shmcb cache of every server that does not set AuthK8sCache. */
 k8ssa_cache *k8ssa_default_cache;
 
-/* The k8ssa_longest lifetimes any directory configures: how long entries are kept,
+/* The longest lifetimes any directory configures: how long entries are kept,
  * since each directory applies its own TTLs when it reads them. */
 k8ssa_lifetimes k8ssa_longest;
 
@@ -312,7 +312,11 @@ static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds from 0 to %d",
                             cmd->cmd->name, arg, 86400 * 7);
     *slot = (int)v;
-    /* Entries are kept as long as the k8ssa_longest lifetime anywhere needs. */
+    /* Entries are kept as long as the longest lifetime anywhere needs: that
+     * is the server configuration's; .htaccess files, read by one child at
+     * request time, cannot change it (their longer TTLs are cut to it). */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM)
+        return NULL;
     t = apr_time_from_sec(v);
     if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, cache_ttl) && t > k8ssa_longest.ttl)
         k8ssa_longest.ttl = t;

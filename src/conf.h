@@ -121,6 +121,13 @@ int k8ssa_check_handler(request_rec *r);
 /* This request's state, or that of the request it derives from. */
 k8ssa_request_state *k8ssa_request_state_of(request_rec *r);
 k8ssa_request_state *k8ssa_inherited_state(request_rec *r);
+/* The identity this module authenticated r->user as; NULL when another
+ * AuthType (or none) set r->user. */
+const k8ssa_identity *k8ssa_identity_of(request_rec *r);
+/* Adds the response-headers filter where AuthK8sResponseHeaders is On. */
+void k8ssa_insert_filter(request_rec *r);
+/* Registers that filter (register_hooks). */
+void k8ssa_register_filters(void);
 
 /* authz.c */
 void k8ssa_register_authz_providers(apr_pool_t *p);

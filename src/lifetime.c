@@ -17,6 +17,8 @@ k8ssa_freshness k8ssa_freshness_of(const k8ssa_entry *e, apr_time_t now,
 {
     apr_time_t exp = token_end(e);
 
+    if (e->reviewed_at > now + K8SSA_CLOCK_SKEW)
+        return K8SSA_EXPIRED;
     if (!e->authenticated)
         return now < e->reviewed_at + l->negative_ttl ? K8SSA_FRESH : K8SSA_EXPIRED;
     if (now < min_end(e->reviewed_at + l->ttl, exp))

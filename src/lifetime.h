@@ -12,6 +12,10 @@
 
 #include "entry.h"
 
+/* How far a host sharing the cache may be ahead: an entry reviewed later
+ * than now plus this is not trusted (its TTL would stretch by the skew). */
+#define K8SSA_CLOCK_SKEW apr_time_from_sec(5)
+
 typedef struct {
     apr_interval_time_t ttl;             /* AuthK8sCacheTTL: positive reviews */
     apr_interval_time_t negative_ttl;    /* AuthK8sNegativeCacheTTL; 0: not cached */
@@ -27,7 +31,8 @@ typedef enum {
 /*
  * A positive entry is fresh for ttl after reviewed_at, and usable stale for
  * stale_if_error more; never at or past the token's exp. A negative entry is
- * fresh for negative_ttl and never stale.
+ * fresh for negative_ttl and never stale. An entry reviewed more than
+ * K8SSA_CLOCK_SKEW in the future is expired.
  */
 k8ssa_freshness k8ssa_freshness_of(const k8ssa_entry *e, apr_time_t now,
                                    const k8ssa_lifetimes *l);

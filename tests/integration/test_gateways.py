@@ -287,6 +287,20 @@ AuthK8sExtraHeaderPrefix none
 Require valid-user"""),
         "<Location /check-no-authtype>\n    SetHandler k8ssa-check\n"
         "    Require all granted\n</Location>\n",
+        # A local ErrorDocument redirects internally, and that request
+        # authenticates again: its success must not put the identity on the
+        # 403/404 answer.
+        location("/site", """AuthK8sResponseHeaders On
+AuthzSendForbiddenOnFailure On
+ErrorDocument 403 /site/oops
+ErrorDocument 404 /site/oops
+Require valid-user"""),
+        location("/site/oops", """SetHandler k8ssa-check
+AuthK8sResponseHeaders On
+Require valid-user"""),
+        location("/site/admin", """AuthK8sResponseHeaders On
+AuthzSendForbiddenOnFailure On
+Require k8s-namespace other"""),
     ])
     with harness.httpd(conf, name="check") as s:
         yield s
@@ -347,6 +361,14 @@ def test_check_forbidden_has_no_identity_headers(check, api):
     assert status == 403
     assert identity_fields(hs) == []
     assert fields(hs, "WWW-Authenticate") == []
+
+
+@pytest.mark.parametrize("path,code", [("/site/missing-file", 404), ("/site/admin", 403)])
+def test_no_identity_headers_on_error_documents(check, api, path, code):
+    tok = api.sa_token("team-a", "runner")
+    status, hs, _ = raw_request(check, path, list(bearer(tok).items()))
+    assert status == code
+    assert identity_fields(hs) == []
 
 
 def test_check_insufficient_scope_without_forbidden(check, api):

@@ -46,6 +46,19 @@ static void test_positive_fresh_then_expired(void **state)
     assert_int_equal(k8ssa_freshness_of(&e, T0 + S(86400), &l), K8SSA_EXPIRED);
     /* a clock that went back a little: still fresh (reviewed "in the future") */
     assert_int_equal(k8ssa_freshness_of(&e, T0 - S(1), &l), K8SSA_FRESH);
+    assert_int_equal(k8ssa_freshness_of(&e, T0 - K8SSA_CLOCK_SKEW, &l), K8SSA_FRESH);
+}
+
+/* A host sharing the cache whose clock runs ahead must not stretch TTLs:
+ * beyond the allowed skew its entries are not used. */
+static void test_entry_from_the_future(void **state)
+{
+    k8ssa_entry p = positive(0), n = negative();
+    k8ssa_lifetimes l = lt(300, 30, 600);
+    (void)state;
+    assert_int_equal(k8ssa_freshness_of(&p, T0 - K8SSA_CLOCK_SKEW - 1, &l), K8SSA_EXPIRED);
+    assert_int_equal(k8ssa_freshness_of(&p, T0 - S(3600), &l), K8SSA_EXPIRED);
+    assert_int_equal(k8ssa_freshness_of(&n, T0 - K8SSA_CLOCK_SKEW - 1, &l), K8SSA_EXPIRED);
 }
 
 static void test_positive_ttl_zero(void **state)
@@ -222,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positive_fresh_then_expired),
+        cmocka_unit_test(test_entry_from_the_future),
         cmocka_unit_test(test_positive_ttl_zero),
         cmocka_unit_test(test_token_exp_caps_freshness),
         cmocka_unit_test(test_token_exp_later_than_ttl),
