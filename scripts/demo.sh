@@ -67,6 +67,8 @@ ScriptAlias / "$run/cgi/whoami.cgi/"
 <Location />
     AuthType KubernetesServiceAccount
     AuthName "k8ssa-demo"
+    # CGI sees one value per header name: join the groups into one field.
+    AuthK8sGroupsSeparator ","
     Require valid-user
 </Location>
 <Directory "$run/cgi">
