@@ -62,10 +62,10 @@ def parse_challenge(value):
     return scheme, params
 
 
-def assert_challenge(resp, error=None, realm=REALM):
-    """The response carries exactly one Bearer challenge with this realm and
-    error (None: no error parameter). An error_description is tolerated."""
-    values = [v for k, v in resp.raw.headers.items() if k.lower() == "www-authenticate"]
+def assert_bearer_challenge(values, error=None, realm=REALM):
+    """values (the WWW-Authenticate fields of an answer) are exactly one
+    Bearer challenge with this realm and error (None: no error parameter).
+    An error_description is tolerated."""
     assert len(values) == 1, "WWW-Authenticate fields: %r" % values
     scheme, params = parse_challenge(values[0])
     assert scheme == "bearer", values[0]
@@ -74,6 +74,13 @@ def assert_challenge(resp, error=None, realm=REALM):
     if error is not None:
         expected["error"] = error
     assert params == expected, values[0]
+
+
+def assert_challenge(resp, error=None, realm=REALM):
+    """assert_bearer_challenge on a requests response."""
+    assert_bearer_challenge(
+        [v for k, v in resp.raw.headers.items() if k.lower() == "www-authenticate"],
+        error, realm)
 
 
 def assert_no_challenge(resp):

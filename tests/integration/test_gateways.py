@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from helpers import (MODDIR, REALM, Caddy, Nginx, bearer, free_port, header_values, location,
-                     parse_challenge, raw_request, write_file)
+from helpers import (MODDIR, REALM, Caddy, Nginx, assert_bearer_challenge, bearer, free_port,
+                     header_values, location, raw_request, write_file)
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conf",
                         "examples")
@@ -65,15 +65,7 @@ def identity_fields(headers):
 
 
 def assert_bearer(headers, error=None, realm=FORWARD_REALM):
-    values = fields(headers, "WWW-Authenticate")
-    assert len(values) == 1, "WWW-Authenticate fields: %r" % values
-    scheme, params = parse_challenge(values[0])
-    assert scheme == "bearer", values[0]
-    params.pop("error_description", None)
-    expected = {"realm": realm}
-    if error is not None:
-        expected["error"] = error
-    assert params == expected, values[0]
+    assert_bearer_challenge(fields(headers, "WWW-Authenticate"), error, realm)
 
 
 # Identity headers a client might send to claim to be someone else.

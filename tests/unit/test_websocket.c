@@ -17,34 +17,15 @@
 
 #include "bearer.h"
 #include "websocket.h"
+#include "../common/b64url.h"
 
 #define PREFIX K8SSA_WS_BEARER_PREFIX
 
-/* The test's own unpadded base64url encoder (RFC 4648 section 5), so the
- * expectations do not come from the code under test. */
 static char *b64url(apr_pool_t *p, const char *src, size_t len)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *s = (const unsigned char *)src;
-    char *out = apr_palloc(p, len / 3 * 4 + 5), *o = out;
-    size_t i;
+    char *out = apr_palloc(p, len / 3 * 4 + 5);
 
-    for (i = 0; i + 2 < len; i += 3) {
-        *o++ = alpha[s[i] >> 2];
-        *o++ = alpha[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-        *o++ = alpha[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
-        *o++ = alpha[s[i + 2] & 63];
-    }
-    if (len - i == 1) {
-        *o++ = alpha[s[i] >> 2];
-        *o++ = alpha[(s[i] & 3) << 4];
-    } else if (len - i == 2) {
-        *o++ = alpha[s[i] >> 2];
-        *o++ = alpha[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-        *o++ = alpha[(s[i + 1] & 15) << 2];
-    }
-    *o = '\0';
+    out[test_b64url_encode((const unsigned char *)src, len, out)] = '\0';
     return out;
 }
 
