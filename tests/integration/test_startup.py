@@ -137,3 +137,22 @@ def test_shipped_a2enmod_files(apache_configtest, harness):
         'Include "%s"\n' % os.path.join(TOP_SRCDIR, "conf", "auth_k8ssa.conf") + loc())
     assert rc == 0, out
     assert "Syntax OK" in out
+
+
+def readme_location_blocks():
+    """The <Location> blocks of README.md's configuration examples."""
+    from helpers import TOP_SRCDIR
+    import os
+    import re
+    with open(os.path.join(TOP_SRCDIR, "README.md")) as f:
+        text = f.read()
+    return [re.sub(r"(?m)^    ", "", m.group(0))
+            for m in re.finditer(r"(?ms)^ {4}<Location [^\n]*\n.*?^ {4}</Location>", text)]
+
+
+def test_readme_examples_are_valid_configuration(apache_configtest):
+    blocks = readme_location_blocks()
+    assert len(blocks) >= 3, blocks
+    for block in blocks:
+        rc, out = apache_configtest(block)
+        assert rc == 0, block + out
