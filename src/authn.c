@@ -456,7 +456,11 @@ int k8ssa_check_authn(request_rec *r)
     sc = ap_get_module_config(r->server->module_config, &auth_k8ssa_module);
     d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
 
-    strip_identity_headers(r, d);
+    /* header_parser already scrubbed a main request under this very
+     * configuration; httpd runs it for main requests only, so a sub-request
+     * (with a configuration of its own) is scrubbed here. */
+    if (r->main != NULL)
+        strip_identity_headers(r, d);
     r->ap_auth_type = (char *)K8SSA_AUTH_TYPE;
     st = apr_pcalloc(r->pool, sizeof(*st));
     ap_set_module_config(r->request_config, &auth_k8ssa_module, st);
