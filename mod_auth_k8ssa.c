@@ -4,7 +4,8 @@
  *
  * The module record and its hooks. The glue lives in src/conf.c (records and
  * directives), src/startup.c (checks, caches, per-child state), src/authn.c
- * (the request path) and src/authz.c (Require providers); the logic they call
+ * (the request path), src/identity_headers.c (what the backend sees, on every
+ * path a request takes) and src/authz.c (Require providers); the logic they call
  * lives in the other files of src/, free of httpd types where possible.
  */
 #include "module.h"
@@ -19,7 +20,11 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(k8ssa_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(k8ssa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_header_parser(k8ssa_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    /* Identity headers: scrubbed for every request (main, sub-request,
+     * redirect) before any access or auth hook, settled last before the
+     * handler, after mod_dir's index lookup (see src/identity_headers.c). */
+    ap_hook_post_perdir_config(k8ssa_post_perdir_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(k8ssa_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_config(k8ssa_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(k8ssa_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(k8ssa_check_authn, NULL, NULL, APR_HOOK_MIDDLE,

@@ -136,9 +136,16 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
         char *nb;
         while (cap < b->len + n + 1)
             cap *= 2;
-        nb = realloc(b->buf, cap);
+        /* Not realloc: it would free the old bytes (the echoed token)
+         * without wiping them. */
+        nb = malloc(cap);
         if (nb == NULL)
             return 0;
+        if (b->buf != NULL) {
+            memcpy(nb, b->buf, b->len);
+            memset(b->buf, 0, b->cap);
+            free(b->buf);
+        }
         b->buf = nb;
         b->cap = cap;
     }

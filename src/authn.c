@@ -21,141 +21,6 @@
 
 #include <string.h>
 
-k8ssa_request_state *k8ssa_request_state_of(request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &auth_k8ssa_module);
-}
-
-/* The state of the request this one derives from (sub-request, redirect). */
-k8ssa_request_state *k8ssa_inherited_state(request_rec *r)
-{
-    request_rec *o;
-
-    for (o = r->main ? r->main : r->prev; o != NULL; o = o->main ? o->main : o->prev) {
-        k8ssa_request_state *st = k8ssa_request_state_of(o);
-        if (st != NULL)
-            return st;
-    }
-    return NULL;
-}
-
-/* The identity this request was authenticated as by this module; NULL when
- * another AuthType (or none) set r->user. */
-const k8ssa_identity *k8ssa_identity_of(request_rec *r)
-{
-    const char *type = ap_auth_type(r);
-    k8ssa_request_state *st;
-
-    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
-        return NULL;
-    st = k8ssa_request_state_of(r);
-    if (st == NULL || st->id == NULL)
-        st = k8ssa_inherited_state(r);
-    if (st == NULL || st->id == NULL || strcmp(st->id->username, r->user) != 0)
-        return NULL;
-    return st->id;
-}
-
-typedef struct {
-    const k8ssa_dir_conf *d;
-    apr_array_header_t *names;
-} spoof_scan;
-
-static int is_identity_header(const k8ssa_dir_conf *d, const char *name)
-{
-    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
-
-    return (*u && k8ssa_header_name_equals(name, u))
-        || (*g && k8ssa_header_name_equals(name, g))
-        || (*x && k8ssa_header_name_has_prefix(name, x));
-}
-
-static int collect_spoofed(void *rec, const char *key, const char *value)
-{
-    spoof_scan *scan = rec;
-    (void)value;
-    if (is_identity_header(scan->d, key))
-        APR_ARRAY_PUSH(scan->names, const char *) = key;
-    return 1;
-}
-
-/* Identity headers are the module's alone: whatever the client sent under
- * those names (any case, '-' or '_') goes, valid token or not. */
-static void strip_identity_headers(request_rec *r, const k8ssa_dir_conf *d)
-{
-    spoof_scan scan = { d, NULL };
-    int i;
-
-    scan.names = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(collect_spoofed, &scan, r->headers_in, NULL);
-    for (i = 0; i < scan.names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(scan.names, i, const char *);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(010)
-                      "removed client-sent identity header %s", name);
-        apr_table_unset(r->headers_in, name);
-    }
-}
-
-/* Runs on every request once its configuration is known, also where
- * authorization passes without authentication (Require all granted, Require
- * ip in a RequireAny): the identity headers are stripped there too. */
-int k8ssa_header_parser(request_rec *r)
-{
-    const char *type = ap_auth_type(r);
-    if (type != NULL && ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) == 0)
-        strip_identity_headers(r, ap_get_module_config(r->per_dir_config,
-                                                       &auth_k8ssa_module));
-    return DECLINED;
-}
-
-/* The identity headers, as configured, into t. */
-static void put_identity_headers(apr_pool_t *p, apr_table_t *t, const k8ssa_dir_conf *d,
-                                 const k8ssa_identity *id)
-{
-    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
-    size_t i, j;
-
-    if (*u)
-        apr_table_setn(t, u, d->user_prefix ? apr_pstrcat(p, d->user_prefix, id->username,
-                                                          NULL)
-                                            : id->username);
-    if (*g && id->ngroups > 0) {
-        if (d->groups_separator_set)
-            apr_table_setn(t, g, k8ssa_identity_join_groups(p, id, d->groups_separator));
-        else
-            for (i = 0; i < id->ngroups; i++)
-                apr_table_addn(t, g, id->groups[i]);
-    }
-    if (*x) {
-        for (i = 0; i < id->nextra; i++) {
-            const char *h = apr_pstrcat(p, x, k8ssa_extra_key_encode(p, id->extra[i].key),
-                                        NULL);
-            for (j = 0; j < id->extra[i].nvalues; j++)
-                apr_table_addn(t, h, id->extra[i].values[j]);
-        }
-    }
-}
-
-static void export_identity(request_rec *r, const k8ssa_dir_conf *d,
-                            const k8ssa_identity *id)
-{
-    const char *ns, *name;
-
-    r->user = apr_pstrdup(r->pool, id->username);
-    put_identity_headers(r->pool, r->headers_in, d, id);
-
-    apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
-    apr_table_setn(r->subprocess_env, "K8S_USER", id->username);
-    apr_table_setn(r->subprocess_env, "K8S_UID", id->uid);
-    apr_table_setn(r->subprocess_env, "K8S_GROUPS", k8ssa_identity_join_groups(r->pool, id, ","));
-    if (k8ssa_identity_serviceaccount(r->pool, id->username, &ns, &name)) {
-        apr_table_setn(r->subprocess_env, "K8S_NAMESPACE", ns);
-        apr_table_setn(r->subprocess_env, "K8S_SERVICEACCOUNT", name);
-    }
-    if (d->forward_token == 0)
-        apr_table_unset(r->headers_in, "Authorization");
-}
-
 static const char *review_context(apr_pool_t *p, const char *url, const k8ssa_dir_conf *d)
 {
     size_t n, i;
@@ -432,6 +297,13 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     return use_verdict(r, st, res.outcome == K8SSA_REVIEW_AUTHENTICATED ? res.id : NULL);
 }
 
+/* Request pools are reused without being cleared: the token goes with it. */
+static apr_status_t wipe_token_copy(void *token)
+{
+    memset(token, 0, strlen(token));
+    return APR_SUCCESS;
+}
+
 /* As Kubernetes: the entry is a credential only on a WebSocket upgrade. */
 static int is_websocket_upgrade(request_rec *r)
 {
@@ -441,7 +313,6 @@ static int is_websocket_upgrade(request_rec *r)
 
 int k8ssa_check_authn(request_rec *r)
 {
-    const char *type = ap_auth_type(r);
     k8ssa_server_conf *sc;
     k8ssa_dir_conf *d;
     k8ssa_request_state *st, *prior;
@@ -451,16 +322,12 @@ int k8ssa_check_authn(request_rec *r)
     k8ssa_ws_status wss;
     int rc;
 
-    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0)
+    if (!k8ssa_is_our_auth_type(r))
         return DECLINED;
     sc = ap_get_module_config(r->server->module_config, &auth_k8ssa_module);
     d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
 
-    /* header_parser already scrubbed a main request under this very
-     * configuration; httpd runs it for main requests only, so a sub-request
-     * (with a configuration of its own) is scrubbed here. */
-    if (r->main != NULL)
-        strip_identity_headers(r, d);
+    /* post_perdir_config scrubbed the identity headers already. */
     r->ap_auth_type = (char *)K8SSA_AUTH_TYPE;
     st = apr_pcalloc(r->pool, sizeof(*st));
     ap_set_module_config(r->request_config, &auth_k8ssa_module, st);
@@ -505,6 +372,7 @@ int k8ssa_check_authn(request_rec *r)
     prior = k8ssa_inherited_state(r);
     if (bs == K8SSA_BEARER_OK) {
         token = apr_pstrmemdup(r->pool, header + off, len);
+        apr_pool_cleanup_register(r->pool, token, wipe_token_copy, apr_pool_cleanup_null);
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && ws_token != NULL
                && is_websocket_upgrade(r)) {
         token = ws_token;
@@ -543,8 +411,9 @@ int k8ssa_check_authn(request_rec *r)
         if (rc != OK)
             return rc;
     }
-    export_identity(r, d, st->id);
-    return OK;
+    r->user = apr_pstrdup(r->pool, st->id->username);
+    st->user = r->user;
+    return k8ssa_identity_apply(r, 0);
 }
 
 /* RFC 6750 section 3 challenge; the error tells the client what went wrong. */
@@ -572,15 +441,12 @@ int k8ssa_note_auth_failure(request_rec *r, const char *auth_type)
 
 int k8ssa_check_handler(request_rec *r)
 {
-    const char *type;
 
     if (r->handler == NULL || strcmp(r->handler, K8SSA_CHECK_HANDLER) != 0)
         return DECLINED;
-    type = ap_auth_type(r);
     /* Without our authentication the endpoint would say yes to anybody; an
      * r->user from another module (SSLUserName, ...) is not ours. */
-    if (type == NULL || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) != 0
-        || k8ssa_identity_of(r) == NULL) {
+    if (k8ssa_identity_of(r) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(038)
                       "SetHandler " K8SSA_CHECK_HANDLER " at %s needs AuthType "
                       K8SSA_AUTH_TYPE " and a Require that authenticates (valid-user, "
@@ -620,9 +486,11 @@ static apr_status_t response_headers_filter(ap_filter_t *f, apr_bucket_brigade *
     request_rec *r = f->r;
     const k8ssa_identity *id = k8ssa_identity_of(r);
 
+    /* A group holding the separator failed the request in check_authn. */
     if (id != NULL && answer_is_success(r))
-        put_identity_headers(r->pool, r->headers_out,
-                             ap_get_module_config(r->per_dir_config, &auth_k8ssa_module), id);
+        k8ssa_put_identity_headers(r, r->headers_out,
+                                   ap_get_module_config(r->per_dir_config,
+                                                        &auth_k8ssa_module), id);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }

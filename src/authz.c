@@ -57,9 +57,13 @@ static authz_status check_identity(request_rec *r, const void *parsed,
         return AUTHZ_DENIED_NO_USER;
     id = k8ssa_identity_of(r);
     if (id == NULL) {
+        /* An error, not a denial: `Require not k8s-...` would turn a denial
+         * into a grant for a user this module never saw. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(040)
-                      "Require %s needs AuthType " K8SSA_AUTH_TYPE " for %s", provider, r->uri);
-        return AUTHZ_DENIED;
+                      "Require %s for %s: the user %s was not authenticated by AuthType "
+                      K8SSA_AUTH_TYPE "; use the k8s-* providers only with that AuthType",
+                      provider, r->uri, r->user);
+        return AUTHZ_GENERAL_ERROR;
     }
     line = ap_expr_str_exec(r, parsed, &err);
     if (err != NULL) {

@@ -83,6 +83,7 @@ typedef enum {
 typedef struct {
     k8ssa_failure failure;
     const k8ssa_identity *id;
+    const char *user;              /* the r->user string set for id */
     const char *review_context;    /* server URL and audiences of the review */
     const char *token;             /* for sub-requests when the header is gone */
 } k8ssa_request_state;
@@ -113,17 +114,32 @@ int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 void k8ssa_child_init(apr_pool_t *p, server_rec *main_s);
 
 /* authn.c */
-int k8ssa_header_parser(request_rec *r);
 int k8ssa_check_authn(request_rec *r);
 int k8ssa_note_auth_failure(request_rec *r, const char *auth_type);
 /* SetHandler k8ssa-check: 200 once authentication and authorization passed. */
 int k8ssa_check_handler(request_rec *r);
+
+/* identity_headers.c */
 /* This request's state, or that of the request it derives from. */
 k8ssa_request_state *k8ssa_request_state_of(request_rec *r);
 k8ssa_request_state *k8ssa_inherited_state(request_rec *r);
-/* The identity this module authenticated r->user as; NULL when another
- * AuthType (or none) set r->user. */
+/* 1 when r's location has AuthType KubernetesServiceAccount. */
+int k8ssa_is_our_auth_type(request_rec *r);
+/* The identity this module authenticated r->user as; NULL when there is no
+ * r->user, or another AuthType (or module) set it. */
 const k8ssa_identity *k8ssa_identity_of(request_rec *r);
+/* Scrubs the identity headers and variables of r and exports the identity
+ * this module authenticated for it, if any (OK, or 500 when the groups cannot
+ * be written under AuthK8sGroupsSeparator); from_client: log what the client
+ * sent. */
+int k8ssa_identity_apply(request_rec *r, int from_client);
+/* The identity headers of d for id into t (request or response headers). */
+int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
+                               const k8ssa_identity *id);
+/* Hooks: every request, once its configuration is known; and last before
+ * the handler. */
+int k8ssa_post_perdir_config(request_rec *r);
+int k8ssa_fixups(request_rec *r);
 /* Adds the response-headers filter where AuthK8sResponseHeaders is On. */
 void k8ssa_insert_filter(request_rec *r);
 /* Registers that filter (register_hooks). */

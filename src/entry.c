@@ -167,17 +167,29 @@ static int64_t get_i64(reader *r)
     return (int64_t)u;
 }
 
-static const char *get_str(reader *r)
+/* What a string of an entry must be: the rules a TokenReview answer's
+ * strings pass (an entry older than those rules may not). */
+typedef enum {
+    TEXT,            /* printable: audiences */
+    VALUE,           /* k8ssa_identity_value_ok, not empty */
+    VALUE_OR_EMPTY   /* the same, or empty: uid */
+} str_rule;
+
+static const char *get_str(reader *r, str_rule rule)
 {
     size_t n = get_u16(r);
     const unsigned char *b;
+    int ok;
 
     if (n > K8SSA_MAX_STRING) {
         r->bad = 1;
         return NULL;
     }
     b = take(r, n);
-    if (b == NULL || !k8ssa_is_printable((const char *)b, n)) {
+    ok = b != NULL && (rule == TEXT ? k8ssa_is_printable((const char *)b, n)
+                                    : k8ssa_identity_value_ok((const char *)b, n,
+                                                              rule == VALUE_OR_EMPTY));
+    if (!ok) {
         r->bad = 1;
         return NULL;
     }
@@ -185,7 +197,7 @@ static const char *get_str(reader *r)
 }
 
 /* A count followed by that many strings, each at most max. */
-static const char **get_strs(reader *r, size_t max, size_t *n)
+static const char **get_strs(reader *r, size_t max, str_rule rule, size_t *n)
 {
     const char **v;
     size_t i;
@@ -197,7 +209,7 @@ static const char **get_strs(reader *r, size_t max, size_t *n)
     }
     v = apr_pcalloc(r->p, (*n + 1) * sizeof(*v));
     for (i = 0; i < *n && !r->bad; i++)
-        v[i] = get_str(r);
+        v[i] = get_str(r, rule);
     return v;
 }
 
@@ -206,9 +218,9 @@ static k8ssa_identity *get_identity(reader *r)
     k8ssa_identity *id = apr_pcalloc(r->p, sizeof(*id));
     size_t i;
 
-    id->username = get_str(r);
-    id->uid = get_str(r);
-    id->groups = get_strs(r, K8SSA_MAX_GROUPS, &id->ngroups);
+    id->username = get_str(r, VALUE);
+    id->uid = get_str(r, VALUE_OR_EMPTY);
+    id->groups = get_strs(r, K8SSA_MAX_GROUPS, VALUE, &id->ngroups);
     id->nextra = get_u16(r);
     if (r->bad || id->nextra > K8SSA_MAX_EXTRA_KEYS) {
         r->bad = 1;
@@ -216,10 +228,11 @@ static k8ssa_identity *get_identity(reader *r)
     }
     id->extra = apr_pcalloc(r->p, (id->nextra + 1) * sizeof(*id->extra));
     for (i = 0; i < id->nextra && !r->bad; i++) {
-        id->extra[i].key = get_str(r);
-        id->extra[i].values = get_strs(r, K8SSA_MAX_EXTRA_VALS, &id->extra[i].nvalues);
+        id->extra[i].key = get_str(r, VALUE);
+        id->extra[i].values = get_strs(r, K8SSA_MAX_EXTRA_VALS, VALUE,
+                                       &id->extra[i].nvalues);
     }
-    id->audiences = get_strs(r, K8SSA_MAX_AUDIENCES, &id->naudiences);
+    id->audiences = get_strs(r, K8SSA_MAX_AUDIENCES, TEXT, &id->naudiences);
     if (r->bad || id->username == NULL || id->username[0] == '\0')
         return NULL;
     return id;

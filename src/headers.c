@@ -7,6 +7,7 @@
  * HTTP_X_REMOTE_USER.
  */
 #include "headers.h"
+#include "list.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -20,21 +21,49 @@ static int fold(unsigned char c)
     return c;
 }
 
+/* 1 when name[0..len) starts with prefix, by fold(). */
+static int has_prefix_n(const char *name, size_t len, const char *prefix)
+{
+    size_t i;
+
+    for (i = 0; prefix[i]; i++) {
+        if (i == len || fold((unsigned char)name[i]) != fold((unsigned char)prefix[i]))
+            return 0;
+    }
+    return 1;
+}
+
 int k8ssa_header_name_has_prefix(const char *name, const char *prefix)
 {
     if (name == NULL || prefix == NULL)
         return 0;
-    for (; *prefix; name++, prefix++) {
-        if (*name == '\0' || fold((unsigned char)*name) != fold((unsigned char)*prefix))
-            return 0;
-    }
-    return 1;
+    return has_prefix_n(name, strlen(name), prefix);
 }
 
 int k8ssa_header_name_equals(const char *name, const char *configured)
 {
     return k8ssa_header_name_has_prefix(name, configured)
         && strlen(name) == strlen(configured);
+}
+
+int k8ssa_is_identity_header(const k8ssa_header_names *names, const char *name, size_t len)
+{
+    return (*names->user && len == strlen(names->user) && has_prefix_n(name, len, names->user))
+        || (*names->groups && len == strlen(names->groups)
+            && has_prefix_n(name, len, names->groups))
+        || (*names->extra_prefix && has_prefix_n(name, len, names->extra_prefix));
+}
+
+static int keep_other_options(void *ctx, const char *option, size_t len)
+{
+    return !k8ssa_is_identity_header(ctx, option, len);
+}
+
+const char *k8ssa_connection_without_identity(apr_pool_t *p, const char *value,
+                                              const k8ssa_header_names *names,
+                                              size_t *removed)
+{
+    return k8ssa_list_filter(p, value, keep_other_options, (void *)names, removed);
 }
 
 /* RFC 9110 tchar */

@@ -28,8 +28,12 @@ const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
     size_t i, total = 1, seplen = strlen(sep);
     char *out, *o;
 
-    for (i = 0; i < id->ngroups; i++)
+    for (i = 0; i < id->ngroups; i++) {
+        /* a group holding the separator would read as two */
+        if (seplen > 0 && strstr(id->groups[i], sep) != NULL)
+            return NULL;
         total += strlen(id->groups[i]) + seplen;
+    }
     out = o = apr_palloc(p, total);
     for (i = 0; i < id->ngroups; i++) {
         size_t n = strlen(id->groups[i]);
@@ -39,6 +43,32 @@ const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
         }
         memcpy(o, id->groups[i], n);
         o += n;
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *k8ssa_identity_groups_env(apr_pool_t *p, const k8ssa_identity *id)
+{
+    size_t i, total = 1;
+    char *out, *o;
+    const char *g;
+
+    for (i = 0; i < id->ngroups; i++)
+        total += 3 * strlen(id->groups[i]) + 1;
+    out = o = apr_palloc(p, total);
+    for (i = 0; i < id->ngroups; i++) {
+        if (i > 0)
+            *o++ = ',';
+        for (g = id->groups[i]; *g; g++) {
+            if (*g == ',' || *g == '%') {
+                *o++ = '%';
+                *o++ = "0123456789ABCDEF"[(unsigned char)*g >> 4];
+                *o++ = "0123456789ABCDEF"[*g & 0x0f];
+            } else {
+                *o++ = *g;
+            }
+        }
     }
     *o = '\0';
     return out;
@@ -111,4 +141,47 @@ int k8ssa_is_printable(const char *s, size_t len)
         i += n;
     }
     return 1;
+}
+
+/* Length of the Unicode White_Space character (the ones a backend's trim()
+ * removes; the controls among them are not printable anyway) that s[0..len)
+ * starts with, or 0. */
+static size_t space_at_start(const unsigned char *s, size_t len)
+{
+    if (len >= 1 && s[0] == ' ')
+        return 1;
+    if (len >= 2 && s[0] == 0xc2 && s[1] == 0xa0)                      /* U+00A0 */
+        return 2;
+    if (len < 3)
+        return 0;
+    if ((s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)                 /* U+1680 */
+        || (s[0] == 0xe2 && s[1] == 0x80
+            && (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+                                                       /* U+2000-200A, 2028, 2029, 202F */
+        || (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)              /* U+205F */
+        || (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80))             /* U+3000 */
+        return 3;
+    return 0;
+}
+
+/* The same at the end: each of those characters is 1 to 3 bytes long. */
+static int space_at_end(const unsigned char *s, size_t len)
+{
+    size_t n;
+
+    for (n = 1; n <= 3 && n <= len; n++)
+        if (space_at_start(s + len - n, n) == n)
+            return 1;
+    return 0;
+}
+
+int k8ssa_identity_value_ok(const char *s, size_t len, int may_be_empty)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (len == 0)
+        return may_be_empty;
+    if (len > K8SSA_MAX_STRING)
+        return 0;
+    return k8ssa_is_printable(s, len) && space_at_start(u, len) == 0 && !space_at_end(u, len);
 }

@@ -41,9 +41,23 @@ typedef struct {
 int k8ssa_identity_serviceaccount(apr_pool_t *p, const char *username,
                                   const char **ns, const char **name);
 
-/* Groups joined by sep (e.g. "," for K8S_GROUPS). */
+/* Groups joined by sep (AuthK8sGroupsSeparator); NULL when a group holds a
+ * non-empty sep, as it could not be told apart from two groups. */
 const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
                                        const char *sep);
+
+/* Groups for K8S_GROUPS: joined by ",", with each ',' and '%' inside a group
+ * written %2C and %25, so a reader can split at ',' and percent-decode. */
+const char *k8ssa_identity_groups_env(apr_pool_t *p, const k8ssa_identity *id);
+
+/*
+ * 1 when s[0..len) may be a username, uid, group, extra key or extra value:
+ * printable (k8ssa_is_printable), at most K8SSA_MAX_STRING bytes, not
+ * beginning or ending with whitespace (a space, or a Unicode space such as
+ * U+00A0 that a backend's trim() would remove, turning " system:masters" into
+ * "system:masters"), and not empty unless may_be_empty.
+ */
+int k8ssa_identity_value_ok(const char *s, size_t len, int may_be_empty);
 
 /* 1 when s[0..len) is strict UTF-8 (RFC 3629) without control characters
  * (C0 with NUL, DEL, C1); such strings are safe to put in a header value or an

@@ -99,6 +99,45 @@ static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_has
     }
 }
 
+/* The K8S_* variables exist from authentication on, but httpd evaluates a
+ * `Require expr` before authentication unless it names %{REMOTE_USER}: an
+ * expression on them alone would be judged with them unset, without a token.
+ * Returns how many such lines the configuration has (each logged). */
+static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
+                                     apr_pool_t *ptemp)
+{
+    static const char *const vars[] = { "K8S_USER", "K8S_UID", "K8S_GROUPS", "K8S_NAMESPACE",
+                                        "K8S_SERVICEACCOUNT" };
+    int bad = 0;
+    size_t i;
+
+    for (; node != NULL; node = node->next) {
+        const char *args = node->args, *word;
+
+        if (ap_cstr_casecmp(node->directive, "Require") == 0 && args != NULL) {
+            word = ap_getword_conf(ptemp, &args);
+            if (ap_cstr_casecmp(word, "not") == 0)
+                word = ap_getword_conf(ptemp, &args);
+            for (i = 0; ap_cstr_casecmp(word, "expr") == 0 && i < sizeof(vars) / sizeof(vars[0]);
+                 i++) {
+                if (strstr(args, vars[i]) == NULL || ap_strcasestr(args, "%{REMOTE_USER}"))
+                    continue;
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(016)
+                             "Require expr at %s:%d uses %s but not %%{REMOTE_USER}: httpd "
+                             "evaluates it before authentication, where %s is unset, so it "
+                             "is judged without a token. Write it as "
+                             "Require expr \"-n %%{REMOTE_USER} && (...)\"",
+                             node->filename, node->line_num, vars[i], vars[i]);
+                bad++;
+                break;
+            }
+        }
+        if (node->first_child)
+            bad += find_early_identity_exprs(node->first_child, main_s, ptemp);
+    }
+    return bad;
+}
+
 /* Names a server in startup messages the way the administrator wrote it. */
 static const char *server_where(apr_pool_t *p, const server_rec *s)
 {
@@ -202,6 +241,8 @@ int k8ssa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     (void)plog;
 
     find_authtype_uses(ap_conftree, main_s, uses);
+    if (find_early_identity_exprs(ap_conftree, main_s, ptemp) > 0)
+        ok = 0;
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
         if (!has_flag(seen, c)) {
@@ -285,6 +326,7 @@ static const char *api_signature(apr_pool_t *p, const k8ssa_api_config *a)
 void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
 {
     apr_hash_t *made = apr_hash_make(p), *attached = apr_hash_make(p);
+    apr_hash_t *unusable = apr_hash_make(p);
     server_rec *s;
     apr_status_t rv;
 
@@ -307,9 +349,13 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
                              "cannot attach to the " K8SSA_CACHE_MUTEX " mutex of "
                              "AuthK8sCache %s: caching is off in this child",
                              k8ssa_cache_spec(c->cache));
-                c->cache = NULL;
+                set_flag(unusable, c->cache);
             }
         }
+        /* Every server sharing that cache, not just the first: without its
+         * mutex a NOTMPSAFE provider would be used unsynchronized. */
+        if (c->cache != NULL && has_flag(unusable, c->cache))
+            c->cache = NULL;
 
         if (c->api.server_url == NULL)
             continue;

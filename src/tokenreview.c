@@ -10,6 +10,7 @@
 
 #include <apr_strings.h>
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <string.h>
 
 /* Appends s[0..len) as a JSON string. */
@@ -81,9 +82,23 @@ static int fail(parse_ctx *c, const char *why)
     return 0;
 }
 
-/* A printable string member copied into the pool; *out NULL when absent.
- * Returns 0 (with a reason) on a wrong type, control characters or length. */
-static int get_string(parse_ctx *c, json_object *obj, const char *key,
+/* What a string of the answer must be. */
+typedef enum {
+    K8SSA_TEXT,            /* printable: status.error, audiences */
+    K8SSA_VALUE,           /* an identity value (k8ssa_identity_value_ok), not empty */
+    K8SSA_VALUE_OR_EMPTY   /* the same, or empty (uid) */
+} string_rule;
+
+static int string_ok(const char *s, size_t len, string_rule rule)
+{
+    if (rule == K8SSA_TEXT)
+        return len <= K8SSA_MAX_STRING && k8ssa_is_printable(s, len);
+    return k8ssa_identity_value_ok(s, len, rule == K8SSA_VALUE_OR_EMPTY);
+}
+
+/* A string member copied into the pool; *out NULL when absent. Returns 0
+ * (with a reason) on a wrong type or a string the rule refuses. */
+static int get_string(parse_ctx *c, json_object *obj, const char *key, string_rule rule,
                       const char **out, const char *what)
 {
     json_object *v;
@@ -95,14 +110,14 @@ static int get_string(parse_ctx *c, json_object *obj, const char *key,
     if (!json_object_is_type(v, json_type_string))
         return fail(c, what);
     len = (size_t)json_object_get_string_len(v);
-    if (len > K8SSA_MAX_STRING || !k8ssa_is_printable(json_object_get_string(v), len))
+    if (!string_ok(json_object_get_string(v), len, rule))
         return fail(c, what);
     *out = apr_pstrmemdup(c->p, json_object_get_string(v), (apr_size_t)len);
     return 1;
 }
 
 /* A string array (absent or null: empty) with at most max entries. */
-static int get_string_array(parse_ctx *c, json_object *arr, size_t max,
+static int get_string_array(parse_ctx *c, json_object *arr, size_t max, string_rule rule,
                             const char ***out, size_t *n, const char *what)
 {
     size_t i, len;
@@ -123,7 +138,7 @@ static int get_string_array(parse_ctx *c, json_object *arr, size_t max,
         if (!json_object_is_type(v, json_type_string))
             return fail(c, what);
         slen = (size_t)json_object_get_string_len(v);
-        if (slen > K8SSA_MAX_STRING || !k8ssa_is_printable(json_object_get_string(v), slen))
+        if (!string_ok(json_object_get_string(v), slen, rule))
             return fail(c, what);
         (*out)[i] = apr_pstrmemdup(c->p, json_object_get_string(v), (apr_size_t)slen);
     }
@@ -154,12 +169,13 @@ static int get_extra(parse_ctx *c, json_object *obj, k8ssa_identity *id)
     json_object_object_foreach(obj, key, val) {
         size_t klen = strlen(key);
         k8ssa_extra *e = &id->extra[n];
-        if (klen == 0 || klen > K8SSA_MAX_STRING || !k8ssa_is_printable(key, klen))
-            return fail(c, "status.user.extra has an unusable key");
+        if (!k8ssa_identity_value_ok(key, klen, 0))
+            return fail(c, "status.user.extra has an empty, unprintable or space-padded key");
         e->key = apr_pstrmemdup(c->p, key, klen);
         /* null is how Go writes an empty list; as for groups, it is empty. */
-        if (!get_string_array(c, val, K8SSA_MAX_EXTRA_VALS, &e->values, &e->nvalues,
-                              "status.user.extra values are not a list of printable strings"))
+        if (!get_string_array(c, val, K8SSA_MAX_EXTRA_VALS, K8SSA_VALUE, &e->values,
+                              &e->nvalues, "status.user.extra values are not a list of "
+                              "non-empty printable strings without surrounding spaces"))
             return 0;
         n++;
     }
@@ -197,6 +213,30 @@ static int has_escaped_nul(const char *body, size_t len)
     return 0;
 }
 
+/* The API server echoes spec.token, so json-c's copies hold the client's
+ * token: the tokener's string buffer (its last strings) and the parsed
+ * string. Both are wiped before json-c frees them, as a best effort: libcurl
+ * and the C library may have held the bytes too. */
+static void wipe_tokener(struct json_tokener *tok)
+{
+    /* json-c 0.16 declares the struct publicly (fields marked internal). */
+    if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+        memset(tok->pb->buf, 0, (size_t)tok->pb->size);
+}
+
+static void wipe_echoed_token(json_object *root)
+{
+    json_object *spec = NULL, *token = NULL;
+
+    if (json_object_is_type(root, json_type_object)
+        && json_object_object_get_ex(root, "spec", &spec)
+        && json_object_is_type(spec, json_type_object)
+        && json_object_object_get_ex(spec, "token", &token)
+        && json_object_is_type(token, json_type_string))
+        memset((char *)json_object_get_string(token), 0,
+               (size_t)json_object_get_string_len(token));
+}
+
 static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
 {
     struct json_tokener *tok;
@@ -221,10 +261,12 @@ static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
     if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
         fail(c, "answer is not valid JSON");
         json_object_put(root);
+        wipe_tokener(tok);
         json_tokener_free(tok);
         return NULL;
     }
     end = json_tokener_get_parse_end(tok);
+    wipe_tokener(tok);
     json_tokener_free(tok);
     while (end < len && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r'
                          || body[end] == '\t'))
@@ -253,14 +295,15 @@ static k8ssa_review_outcome judge(parse_ctx *c, json_object *root,
     status = member(root, "status");
     if (status == NULL || !json_object_is_type(status, json_type_object))
         return fail(c, "TokenReview has no status object"), K8SSA_REVIEW_UNPARSEABLE;
-    if (!get_string(c, status, "error", &err, "status.error is not a printable string"))
+    if (!get_string(c, status, "error", K8SSA_TEXT, &err,
+                    "status.error is not a printable string"))
         return K8SSA_REVIEW_UNPARSEABLE;
     authn = member(status, "authenticated");
     if (authn != NULL && !json_object_is_type(authn, json_type_boolean))
         return fail(c, "status.authenticated is not a boolean"), K8SSA_REVIEW_UNPARSEABLE;
 
     id = apr_pcalloc(c->p, sizeof(*id));
-    if (!get_string_array(c, member(status, "audiences"), K8SSA_MAX_AUDIENCES,
+    if (!get_string_array(c, member(status, "audiences"), K8SSA_MAX_AUDIENCES, K8SSA_TEXT,
                           &id->audiences, &id->naudiences,
                           "status.audiences is not a list of printable strings"))
         return K8SSA_REVIEW_UNPARSEABLE;
@@ -274,11 +317,13 @@ static k8ssa_review_outcome judge(parse_ctx *c, json_object *root,
     if (user == NULL || !json_object_is_type(user, json_type_object))
         return fail(c, "authenticated TokenReview without status.user"),
                K8SSA_REVIEW_UNPARSEABLE;
-    if (!get_string(c, user, "username", &id->username,
-                    "status.user.username is not a printable string")
-        || !get_string(c, user, "uid", &id->uid, "status.user.uid is not a printable string")
-        || !get_string_array(c, member(user, "groups"), K8SSA_MAX_GROUPS, &id->groups,
-                             &id->ngroups, "status.user.groups is not a list of printable strings")
+    if (!get_string(c, user, "username", K8SSA_VALUE, &id->username,
+                    "status.user.username is empty, not a printable string, or space-padded")
+        || !get_string(c, user, "uid", K8SSA_VALUE_OR_EMPTY, &id->uid,
+                       "status.user.uid is not a printable string, or space-padded")
+        || !get_string_array(c, member(user, "groups"), K8SSA_MAX_GROUPS, K8SSA_VALUE,
+                             &id->groups, &id->ngroups, "status.user.groups is not a list of "
+                             "non-empty printable strings without surrounding spaces")
         || !get_extra(c, member(user, "extra"), id))
         return K8SSA_REVIEW_UNPARSEABLE;
     if (id->username == NULL || id->username[0] == '\0')
@@ -310,6 +355,7 @@ void k8ssa_tokenreview_parse(apr_pool_t *p, const char *body, size_t len,
         out->outcome = K8SSA_REVIEW_UNPARSEABLE;
     } else {
         out->outcome = judge(&c, root, audiences, naudiences, out);
+        wipe_echoed_token(root);
         json_object_put(root);
     }
     if (out->outcome == K8SSA_REVIEW_UNPARSEABLE) {

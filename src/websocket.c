@@ -2,61 +2,45 @@
 #include "websocket.h"
 #include "bearer.h"
 #include "jwt.h"
+#include "list.h"
 
 #include <apr_strings.h>
 #include <string.h>
 
-static int is_ows(char c)
+typedef struct {
+    int entries;
+    const char *found;
+    size_t found_len;
+} bearer_entries;
+
+/* Drops bearer entries from the list, remembering the last one. */
+static int keep_other_protocols(void *ctx, const char *element, size_t n)
 {
-    return c == ' ' || c == '\t';
+    const size_t plen = sizeof(K8SSA_WS_BEARER_PREFIX) - 1;
+    bearer_entries *b = ctx;
+
+    if (n >= plen && memcmp(element, K8SSA_WS_BEARER_PREFIX, plen) == 0) {
+        b->entries++;
+        b->found = element + plen;
+        b->found_len = n - plen;
+        return 0;
+    }
+    return 1;
 }
 
 k8ssa_ws_status k8ssa_ws_bearer(apr_pool_t *p, const char *value, const char **token,
                                 const char **others)
 {
-    const size_t plen = sizeof(K8SSA_WS_BEARER_PREFIX) - 1;
-    const char *at = value, *found = NULL;
-    char *kept = apr_palloc(p, strlen(value) + 1), *k = kept;
-    size_t found_len = 0;
-    int entries = 0;
+    bearer_entries b = { 0, NULL, 0 };
 
-    while (*at) {
-        const char *start, *end;
-        size_t n;
-
-        while (is_ows(*at) || *at == ',')
-            at++;
-        start = at;
-        while (*at && *at != ',')
-            at++;
-        end = at;
-        while (end > start && is_ows(end[-1]))
-            end--;
-        n = (size_t)(end - start);
-        if (n == 0)
-            continue;
-        if (n >= plen && memcmp(start, K8SSA_WS_BEARER_PREFIX, plen) == 0) {
-            entries++;
-            found = start + plen;
-            found_len = n - plen;
-            continue;
-        }
-        if (k != kept) {
-            memcpy(k, ", ", 2);
-            k += 2;
-        }
-        memcpy(k, start, n);
-        k += n;
-    }
-    *k = '\0';
-    *others = k != kept ? kept : NULL;
-    if (entries == 0)
+    *others = k8ssa_list_filter(p, value, keep_other_protocols, &b, NULL);
+    if (b.entries == 0)
         return K8SSA_WS_ABSENT;
-    if (entries > 1 || found_len == 0 || found_len / 4 * 3 > K8SSA_BEARER_MAX_TOKEN + 2)
+    if (b.entries > 1 || b.found_len == 0 || b.found_len / 4 * 3 > K8SSA_BEARER_MAX_TOKEN + 2)
         return K8SSA_WS_MALFORMED;
     {
-        unsigned char *buf = apr_palloc(p, found_len / 4 * 3 + 3);
-        long n = k8ssa_base64url_decode(found, found_len, buf);
+        unsigned char *buf = apr_palloc(p, b.found_len / 4 * 3 + 3);
+        long n = k8ssa_base64url_decode(b.found, b.found_len, buf);
         if (n <= 0 || n > K8SSA_BEARER_MAX_TOKEN || !k8ssa_is_b64token((char *)buf, (size_t)n))
             return K8SSA_WS_MALFORMED;
         *token = apr_pstrmemdup(p, (char *)buf, (apr_size_t)n);

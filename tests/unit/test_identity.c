@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include "unit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_general.h>
@@ -124,6 +125,73 @@ static void test_join_groups_empty_members(void **state)
     assert_string_equal(k8ssa_identity_join_groups(p, &id, ","), "a,,b");
 }
 
+/* An LDAP DN holds the separator: joined, it would read as two groups. */
+static void test_join_groups_separator_inside(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_identity id;
+    const char *dn[] = { "devs", "cn=admins,ou=groups" };
+    const char *semi[] = { "a; b", "c" };
+    memset(&id, 0, sizeof(id));
+    id.groups = dn;
+    id.ngroups = 2;
+    assert_null(k8ssa_identity_join_groups(p, &id, ","));
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ";"), "devs;cn=admins,ou=groups");
+    id.groups = semi;
+    assert_null(k8ssa_identity_join_groups(p, &id, "; "));
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, ","), "a; b,c");
+    /* "a;" + " b": the separator across two groups is no ambiguity of one */
+    assert_string_equal(k8ssa_identity_join_groups(p, &id, "|"), "a; b|c");
+}
+
+/* K8S_GROUPS: split at ',' and percent-decode gives the groups back. */
+static void test_groups_env(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_identity id;
+    const char *g[] = { "cn=admins,ou=groups", "100%", "plain", "%2C" };
+    memset(&id, 0, sizeof(id));
+    id.groups = g;
+    assert_string_equal(k8ssa_identity_groups_env(p, &id), "");
+    id.ngroups = 4;
+    assert_string_equal(k8ssa_identity_groups_env(p, &id),
+                        "cn=admins%2Cou=groups,100%25,plain,%252C");
+    id.ngroups = 1;
+    assert_string_equal(k8ssa_identity_groups_env(p, &id), "cn=admins%2Cou=groups");
+}
+
+static void test_identity_value_ok(void **state)
+{
+    static const char *const good[] = {
+        "system:masters", "a b", "a\xc2\xa0" "b", "\xe2\x80\x8bx", "x\xef\xbb\xbf", "\xc3\xa9",
+    };
+    static const char *const bad[] = {
+        " a", "a ", " ", "\xc2\xa0" "a", "a\xc2\xa0", "\xe1\x9a\x80" "a", "\xe2\x80\x80" "a",
+        "a\xe2\x80\x8a", "\xe2\x80\xa8" "a", "a\xe2\x80\xa9", "\xe2\x80\xaf" "a", "a\xe2\x81\x9f",
+        "\xe3\x80\x80" "a", "a\tb", "a\nb", "\xc2\x85" "a", "\xff",
+    };
+    char *big = malloc(K8SSA_MAX_STRING + 1);
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(k8ssa_identity_value_ok(good[i], strlen(good[i]), 0), 1);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (k8ssa_identity_value_ok(bad[i], strlen(bad[i]), 1))
+            print_error("accepted bad value #%zu\n", i);
+        assert_int_equal(k8ssa_identity_value_ok(bad[i], strlen(bad[i]), 1), 0);
+    }
+    assert_int_equal(k8ssa_identity_value_ok("", 0, 0), 0);
+    assert_int_equal(k8ssa_identity_value_ok("", 0, 1), 1);
+    /* only a whole character at an end counts: "a\xe2\x80" is not UTF-8 */
+    assert_int_equal(k8ssa_identity_value_ok("a\xe2\x80", 3, 0), 0);
+    assert_non_null(big);
+    memset(big, 'x', K8SSA_MAX_STRING + 1);
+    assert_int_equal(k8ssa_identity_value_ok(big, K8SSA_MAX_STRING, 0), 1);
+    assert_int_equal(k8ssa_identity_value_ok(big, K8SSA_MAX_STRING + 1, 0), 0);
+    free(big);
+}
+
 /* -------------------------------------------------------- is_printable */
 
 static void test_printable(void **state)
@@ -199,6 +267,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sa_non_sa_users, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_join_groups, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_join_groups_empty_members, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_join_groups_separator_inside, pool_setup,
+                                        pool_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_env, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_identity_value_ok, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_printable, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_not_printable, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_printable_every_byte, pool_setup, pool_teardown),

@@ -903,6 +903,66 @@ static void test_invalid_utf8(void **state)
     UNPARSEABLE(p, answer_user(p, "\"username\":\"abc\xf0\x9f\x98\""));
 }
 
+/* Where a value stands alone in the field (edge fields): each identity value
+ * with padding a backend would trim, and each empty one but uid. */
+static const char *const edge_fields[] = {
+    "\"username\":\"%s\"",
+    "\"username\":\"u\",\"uid\":\"%s\"",
+    "\"username\":\"u\",\"groups\":[\"ok\",\"%s\"]",
+    "\"username\":\"u\",\"extra\":{\"%s\":[\"v\"]}",
+    "\"username\":\"u\",\"extra\":{\"k\":[\"v\",\"%s\"]}",
+};
+
+static void test_space_padded_values(void **state)
+{
+    apr_pool_t *p = *state;
+    /* " system:masters" becomes "system:masters" once a backend trims it */
+    static const char *const padded[] = {
+        " system:masters", "system:masters ", " ", "  x  ", "\\u0020x", "x\\u00a0",
+        "\xc2\xa0system:masters", "\xe2\x80\x83x", "x\xe2\x80\xa8", "\xe3\x80\x80x",
+        "\\u2009x", "x\\u205f", "\\u1680x", "x\\u202f",
+    };
+    static const char *const fine[] = { "a b", "a\xc2\xa0" "b", "\xe2\x80\x8bx", "x\xef\xbb\xbf" };
+    unsigned misses = 0;
+
+    for (size_t f = 0; f < sizeof(edge_fields) / sizeof(edge_fields[0]); f++) {
+        for (size_t b = 0; b < sizeof(padded) / sizeof(padded[0]); b++) {
+            const char *field = subst(p, edge_fields[f], padded[b]);
+            k8ssa_review_result r = parse_s(p, answer_user(p, field), NULL, 0);
+            if (r.outcome != K8SSA_REVIEW_UNPARSEABLE) {
+                misses++;
+                print_error("%s for user {%s}\n", outcome_name(r.outcome), field);
+            }
+        }
+        for (size_t b = 0; b < sizeof(fine) / sizeof(fine[0]); b++) {
+            const char *field = subst(p, edge_fields[f], fine[b]);
+            k8ssa_review_result r = parse_s(p, answer_user(p, field), NULL, 0);
+            if (r.outcome != K8SSA_REVIEW_AUTHENTICATED) {
+                misses++;
+                print_error("%s for user {%s}\n", outcome_name(r.outcome), field);
+            }
+        }
+    }
+    assert_int_equal(misses, 0);
+}
+
+static void test_empty_values(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_review_result r;
+
+    for (size_t f = 0; f < sizeof(edge_fields) / sizeof(edge_fields[0]); f++) {
+        r = parse_s(p, answer_user(p, subst(p, edge_fields[f], "")), NULL, 0);
+        /* f == 1 is the uid: Kubernetes omits an empty one, "" is the same */
+        assert_int_equal(r.outcome, f == 1 ? K8SSA_REVIEW_AUTHENTICATED
+                                           : K8SSA_REVIEW_UNPARSEABLE);
+    }
+    /* audiences are never exported: an empty one is only not shared */
+    r = parse_s(p, answer(p, "\"authenticated\":true,\"user\":{\"username\":\"u\"},"
+                             "\"audiences\":[\"\"]"), NULL, 0);
+    assert_int_equal(r.outcome, K8SSA_REVIEW_AUTHENTICATED);
+}
+
 /* Lone surrogates through escapes: never a crash, never unsafe output. */
 static void test_escaped_surrogates(void **state)
 {
@@ -950,6 +1010,8 @@ int main(void)
         T(test_nul_in_member_names),
         T(test_invalid_utf8),
         T(test_escaped_surrogates),
+        T(test_space_padded_values),
+        T(test_empty_values),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

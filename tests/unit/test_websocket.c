@@ -285,6 +285,44 @@ static void test_size_limit(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, pool_setup, pool_teardown)
 
+/* d8c4963 wrote kilobytes past its buffer here: every bare comma of the
+ * other protocols becomes ", " (8 KB of "a,a,a", or 100 merged fields). In
+ * the sanitizer build pool memory is guarded, so an overrun aborts. */
+static void test_bare_commas_grow(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t n = 8191, i;
+    char *v = malloc(n + 1 + sizeof(PREFIX) + 8), *want = malloc(2 * n + 1), *w = want;
+    const char *token = NULL, *others = NULL;
+
+    assert_non_null(v);
+    assert_non_null(want);
+    for (i = 0; i < n; i++)
+        v[i] = i % 2 ? ',' : 'a';
+    v[n] = '\0';
+    for (i = 0; i < n; i += 2) {
+        if (i)
+            *w++ = ',', *w++ = ' ';
+        *w++ = 'a';
+    }
+    *w = '\0';
+    /* with the entry last, first, and absent */
+    strcat(strcat(v, ","), entry_of(p, "t0k"));
+    assert_int_equal(k8ssa_ws_bearer(p, v, &token, &others), K8SSA_WS_FOUND);
+    assert_string_equal(token, "t0k");
+    assert_string_equal(others, want);
+    v[n] = '\0';
+    assert_int_equal(k8ssa_ws_bearer(p, apr_pstrcat(p, entry_of(p, "t0k"), ",", v, NULL),
+                                     &token, &others), K8SSA_WS_FOUND);
+    assert_string_equal(others, want);
+    /* a malformed entry still hands back the others */
+    assert_int_equal(k8ssa_ws_bearer(p, apr_pstrcat(p, v, "," PREFIX "!", NULL), &token,
+                                     &others), K8SSA_WS_MALFORMED);
+    assert_string_equal(others, want);
+    free(v);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +338,7 @@ int main(void)
         T(test_malformed_length),
         T(test_malformed_not_b64token),
         T(test_size_limit),
+        T(test_bare_commas_grow),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,240 @@
+/*
+ * identity_headers.c - what the backend of a request learns of its identity,
+ * on every path a request takes inside httpd.
+ *
+ * In a location with this AuthType the identity headers and the K8S_*
+ * variables are the module's alone. k8ssa_identity_apply() removes whatever
+ * stands under those names (sent by the client, or left by the request this
+ * one derives from), takes them out of the Connection header, then puts the
+ * identity this module authenticated for this request, if any, under this
+ * location's names. It runs
+ *  - in post_perdir_config, for every request httpd processes (main request,
+ *    sub-request, internal redirect) as soon as its configuration is known,
+ *    before any access, authentication or authorization hook sees it;
+ *  - in check_authn, right after a verdict, so that Require (expr) and
+ *    mod_rewrite see the identity;
+ *  - in fixups, last: httpd skips authentication for a sub-request or a
+ *    redirect under the configuration of the request it derives from (it
+ *    copies r->user), and mod_dir's index lookup swaps the main request's
+ *    configuration for a sub-request's; what the handler sees is settled here.
+ */
+#include "module.h"
+#include "conf.h"
+
+#include "http_core.h"
+#include "http_request.h"
+#include "apr_strings.h"
+
+#include "headers.h"
+
+#include <string.h>
+
+/* What the module exports besides the headers (see INTERFACE.md). */
+static const char *const identity_variables[] = {
+    "REMOTE_USER", "K8S_USER", "K8S_UID", "K8S_GROUPS", "K8S_NAMESPACE", "K8S_SERVICEACCOUNT"
+};
+
+k8ssa_request_state *k8ssa_request_state_of(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &auth_k8ssa_module);
+}
+
+/* The state of the request this one derives from (sub-request, redirect). */
+k8ssa_request_state *k8ssa_inherited_state(request_rec *r)
+{
+    request_rec *o;
+
+    for (o = r->main ? r->main : r->prev; o != NULL; o = o->main ? o->main : o->prev) {
+        k8ssa_request_state *st = k8ssa_request_state_of(o);
+        if (st != NULL)
+            return st;
+    }
+    return NULL;
+}
+
+int k8ssa_is_our_auth_type(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type != NULL && ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) == 0;
+}
+
+/* r->user is this module's only when it is the very string check_authn set,
+ * here or in a request of the chain (httpd copies the pointer when it skips
+ * authentication): another module's user of the same name is not. */
+const k8ssa_identity *k8ssa_identity_of(request_rec *r)
+{
+    request_rec *o;
+
+    if (r->user == NULL || !k8ssa_is_our_auth_type(r))
+        return NULL;
+    for (o = r; o != NULL; o = o->main ? o->main : o->prev) {
+        k8ssa_request_state *st = k8ssa_request_state_of(o);
+        if (st != NULL && st->id != NULL && st->user == r->user)
+            return st->id;
+    }
+    return NULL;
+}
+
+static k8ssa_header_names names_of(const k8ssa_dir_conf *d)
+{
+    k8ssa_header_names n;
+
+    n.user = user_header(d);
+    n.groups = groups_header(d);
+    n.extra_prefix = extra_prefix(d);
+    return n;
+}
+
+typedef struct {
+    const k8ssa_header_names *names;
+    apr_array_header_t *found;
+} header_scan;
+
+static int collect_identity_headers(void *rec, const char *key, const char *value)
+{
+    header_scan *scan = rec;
+    (void)value;
+    if (k8ssa_is_identity_header(scan->names, key, strlen(key)))
+        APR_ARRAY_PUSH(scan->found, const char *) = key;
+    return 1;
+}
+
+static int collect_connection(void *rec, const char *key, const char *value)
+{
+    apr_array_header_t *values = rec;
+    (void)key;
+    APR_ARRAY_PUSH(values, const char *) = value;
+    return 1;
+}
+
+/* The Connection options that name identity headers go: mod_proxy would
+ * otherwise remove the headers the module sets as hop-by-hop. */
+static void clean_connection(request_rec *r, const k8ssa_header_names *names, int log)
+{
+    apr_array_header_t *values = apr_array_make(r->pool, 1, sizeof(const char *));
+    const char *joined, *kept;
+    size_t removed = 0;
+
+    apr_table_do(collect_connection, values, r->headers_in, "Connection", NULL);
+    if (values->nelts == 0)
+        return;
+    joined = apr_array_pstrcat(r->pool, values, ',');
+    kept = k8ssa_connection_without_identity(r->pool, joined, names, &removed);
+    if (removed == 0)
+        return;
+    if (log)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(014)
+                      "removed %lu identity header name%s from the client's Connection "
+                      "header", (unsigned long)removed, removed == 1 ? "" : "s");
+    if (kept != NULL)
+        apr_table_setn(r->headers_in, "Connection", kept);
+    else
+        apr_table_unset(r->headers_in, "Connection");
+}
+
+static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
+{
+    k8ssa_header_names names = names_of(d);
+    header_scan scan;
+    size_t i;
+    int j;
+
+    scan.names = &names;
+    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(collect_identity_headers, &scan, r->headers_in, NULL);
+    for (j = 0; j < scan.found->nelts; j++) {
+        const char *name = APR_ARRAY_IDX(scan.found, j, const char *);
+        if (from_client)
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(010)
+                          "removed client-sent identity header %s", name);
+        apr_table_unset(r->headers_in, name);
+    }
+    clean_connection(r, &names, from_client);
+    for (i = 0; i < sizeof(identity_variables) / sizeof(identity_variables[0]); i++)
+        apr_table_unset(r->subprocess_env, identity_variables[i]);
+}
+
+int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
+                               const k8ssa_identity *id)
+{
+    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
+    const char *joined = NULL;
+    size_t i, j;
+
+    if (*g && id->ngroups > 0 && d->groups_separator_set) {
+        joined = k8ssa_identity_join_groups(r->pool, id, d->groups_separator);
+        if (joined == NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(015)
+                          "a group of %s contains AuthK8sGroupsSeparator \"%s\", so the %s "
+                          "header cannot list the groups unambiguously: unset "
+                          "AuthK8sGroupsSeparator (one header field per group) for %s",
+                          id->username, d->groups_separator, g, r->uri);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (*u)
+        apr_table_setn(t, u, d->user_prefix ? apr_pstrcat(r->pool, d->user_prefix,
+                                                          id->username, NULL)
+                                            : id->username);
+    if (joined != NULL)
+        apr_table_setn(t, g, joined);
+    else if (*g)
+        for (i = 0; i < id->ngroups; i++)
+            apr_table_addn(t, g, id->groups[i]);
+    if (*x) {
+        for (i = 0; i < id->nextra; i++) {
+            const char *h = apr_pstrcat(r->pool, x,
+                                        k8ssa_extra_key_encode(r->pool, id->extra[i].key),
+                                        NULL);
+            for (j = 0; j < id->extra[i].nvalues; j++)
+                apr_table_addn(t, h, id->extra[i].values[j]);
+        }
+    }
+    return OK;
+}
+
+static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
+{
+    const char *ns, *name;
+    int rc = k8ssa_put_identity_headers(r, r->headers_in, d, id);
+
+    if (rc != OK)
+        return rc;
+    apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
+    apr_table_setn(r->subprocess_env, "K8S_USER", id->username);
+    apr_table_setn(r->subprocess_env, "K8S_UID", id->uid);
+    apr_table_setn(r->subprocess_env, "K8S_GROUPS", k8ssa_identity_groups_env(r->pool, id));
+    if (k8ssa_identity_serviceaccount(r->pool, id->username, &ns, &name)) {
+        apr_table_setn(r->subprocess_env, "K8S_NAMESPACE", ns);
+        apr_table_setn(r->subprocess_env, "K8S_SERVICEACCOUNT", name);
+    }
+    if (d->forward_token == 0)
+        apr_table_unset(r->headers_in, "Authorization");
+    return OK;
+}
+
+int k8ssa_identity_apply(request_rec *r, int from_client)
+{
+    const k8ssa_dir_conf *d;
+    const k8ssa_identity *id;
+
+    if (!k8ssa_is_our_auth_type(r))
+        return OK;
+    d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+    scrub(r, d, from_client);
+    id = k8ssa_identity_of(r);
+    return id != NULL ? put_identity(r, d, id) : OK;
+}
+
+int k8ssa_post_perdir_config(request_rec *r)
+{
+    /* Only the client's own request brings client-sent headers; a
+     * sub-request or redirect also carries what the module exported. */
+    return k8ssa_identity_apply(r, r->main == NULL && r->prev == NULL);
+}
+
+int k8ssa_fixups(request_rec *r)
+{
+    int rc = k8ssa_identity_apply(r, 0);
+    return rc == OK ? DECLINED : rc;
+}
