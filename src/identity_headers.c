@@ -132,6 +132,23 @@ static void clean_connection(request_rec *r, const k8ssa_header_names *names, in
         apr_table_unset(r->headers_in, "Connection");
 }
 
+/* The CGI form of a header (HTTP_X_REMOTE_USER), also as an internal
+ * redirect renames it (REDIRECT_HTTP_...): a parent request that ran
+ * mod_include or a CGI put the client's headers in subprocess_env, which its
+ * sub-requests copy. */
+static int collect_identity_variables(void *rec, const char *key, const char *value)
+{
+    header_scan *scan = rec;
+    const char *name = key;
+    (void)value;
+    while (ap_cstr_casecmpn(name, "REDIRECT_", 9) == 0)
+        name += 9;
+    if (ap_cstr_casecmpn(name, "HTTP_", 5) == 0
+        && k8ssa_is_identity_header(scan->names, name + 5, strlen(name + 5)))
+        APR_ARRAY_PUSH(scan->found, const char *) = key;
+    return 1;
+}
+
 static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
 {
     k8ssa_header_names names = names_of(d);
@@ -150,6 +167,11 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
         apr_table_unset(r->headers_in, name);
     }
     clean_connection(r, &names, from_client);
+
+    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(collect_identity_variables, &scan, r->subprocess_env, NULL);
+    for (j = 0; j < scan.found->nelts; j++)
+        apr_table_unset(r->subprocess_env, APR_ARRAY_IDX(scan.found, j, const char *));
     for (i = 0; i < sizeof(identity_variables) / sizeof(identity_variables[0]); i++)
         apr_table_unset(r->subprocess_env, identity_variables[i]);
 }

@@ -90,3 +90,30 @@ def pytest_runtest_makereport(item, call):
             for srv in h.live:
                 tail = "\n".join(srv.error_log().splitlines()[-80:])
                 rep.sections.append(("httpd %s error.log (tail)" % srv.dir, tail))
+
+
+@pytest.fixture(autouse=True)
+def _no_sanitizer_reports(request):
+    """A sanitizer report in the log of an httpd that ran during a test fails
+    that test (and pytest_sessionfinish catches the ones seen at shutdown)."""
+    before = len(helpers.SANITIZER_REPORTS)
+    yield
+    h = None
+    for name in ("harness", "standin_only"):
+        if name in request.fixturenames:
+            h = request.getfixturevalue(name)
+    if h is not None:
+        for srv in list(h.live):
+            srv.check_sanitizers()
+    new = helpers.SANITIZER_REPORTS[before:]
+    if new:
+        pytest.fail("sanitizer reports in httpd logs:\n" + "\n".join(
+            "%s:\n  %s" % (d, "\n  ".join(lines[:40])) for d, lines in new), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if helpers.SANITIZER_REPORTS:
+        print("\nsanitizer reports in httpd logs:")
+        for d, lines in helpers.SANITIZER_REPORTS:
+            print("%s:\n  %s" % (d, "\n  ".join(lines[:40])))
+        session.exitstatus = 1

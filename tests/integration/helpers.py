@@ -28,6 +28,17 @@ MODULE_SO = os.environ.get("K8SSA_MODULE_SO") or \
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 MODDIR = os.environ.get("APACHE2_MODULES", "/usr/lib/apache2/modules")
 HTTPD_THREADS = 8
+# The MPM every httpd of the suite runs (K8SSA_MPM: event, worker, prefork).
+MPM = os.environ.get("K8SSA_MPM", "event")
+assert MPM in ("event", "worker", "prefork"), "K8SSA_MPM must be event, worker or prefork"
+# A module built with ASan+UBSan: httpd (not instrumented itself) needs the
+# sanitizer runtime first in its library list (K8SSA_SANITIZER_PRELOAD, the
+# path of libasan.so); leak checking is off, as httpd frees little at exit.
+SANITIZER_PRELOAD = os.environ.get("K8SSA_SANITIZER_PRELOAD") or None
+SANITIZER_REPORT = re.compile(r"(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer"
+                              r"|ThreadSanitizer|runtime error:)")
+# Every sanitizer report seen in an httpd log: (httpd dir, lines).
+SANITIZER_REPORTS = []
 SOCACHE_PROVIDERS = ("shmcb", "memcache", "redis")
 REALM = "k8s test"
 
@@ -176,7 +187,7 @@ DefaultRuntimeDir "{dir}/run"
 ErrorLog "{dir}/error.log"
 LogLevel warn auth_k8ssa:debug
 
-LoadModule mpm_event_module {moddir}/mod_mpm_event.so
+LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
 LoadModule authn_core_module {moddir}/mod_authn_core.so
 LoadModule authz_core_module {moddir}/mod_authz_core.so
 LoadModule authz_user_module {moddir}/mod_authz_user.so
@@ -190,13 +201,7 @@ LoadModule headers_module {moddir}/mod_headers.so
 LoadModule setenvif_module {moddir}/mod_setenvif.so
 {socache}LoadModule auth_k8ssa_module {so}
 {usergroup}
-StartServers 1
-ServerLimit 1
-ThreadsPerChild {threads}
-ThreadLimit {threads}
-MinSpareThreads 1
-MaxSpareThreads {threads}
-MaxRequestWorkers {threads}
+{mpm_sizing}
 MaxConnectionsPerChild 0
 LimitRequestFieldSize 65536
 Timeout 30
@@ -216,6 +221,34 @@ ScriptAlias /cgi/ "{cgidir}/"
 """
 
 
+# One child with `threads` threads; prefork: up to `threads` processes.
+MPM_SIZING = {
+    "threaded": """StartServers 1
+ServerLimit 1
+ThreadsPerChild {threads}
+ThreadLimit {threads}
+MinSpareThreads 1
+MaxSpareThreads {threads}
+MaxRequestWorkers {threads}""",
+    "prefork": """StartServers {start}
+MinSpareServers 1
+MaxSpareServers {threads}
+ServerLimit {threads}
+MaxRequestWorkers {threads}""",
+}
+
+
+def mpm_sizing(threads):
+    if MPM == "prefork":
+        return MPM_SIZING["prefork"].format(threads=threads, start=min(2, threads))
+    return MPM_SIZING["threaded"].format(threads=threads)
+
+
+def sanitizer_reports_in(text):
+    """The lines of text that come from a sanitizer report."""
+    return [l for l in text.splitlines() if SANITIZER_REPORT.search(l)]
+
+
 class Httpd:
     def __init__(self, harness, conf, server_conf=None, env=None, name="httpd",
                  threads=HTTPD_THREADS, socache=True):
@@ -231,6 +264,7 @@ class Httpd:
         self.conf_path = os.path.join(self.dir, "httpd.conf")
         self.proc = None
         self.log_path = os.path.join(self.dir, "error.log")
+        self._scanned = {}
 
     def config_text(self):
         return self.h.config_text(self.dir, self.port, self.conf, self.server_conf,
@@ -242,9 +276,12 @@ class Httpd:
     def start(self, timeout=15):
         write_file(self.conf_path, self.config_text())
         out = open(os.path.join(self.dir, "stdout.log"), "wb")
+        # A session of its own: prefork's parent signals its whole process
+        # group (getpgrp()) at shutdown, which would include pytest.
         self.proc = subprocess.Popen([APACHE2, "-f", self.conf_path, "-DFOREGROUND"],
                                      env=httpd_env(self.env), stdout=out,
-                                     stderr=subprocess.STDOUT, cwd=self.dir)
+                                     stderr=subprocess.STDOUT, cwd=self.dir,
+                                     start_new_session=True)
         out.close()
         deadline = time.time() + timeout
         while True:
@@ -271,14 +308,33 @@ class Httpd:
     def stop(self):
         if self in self.h.live:
             self.h.live.remove(self)
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.check_sanitizers()
+
+    def check_sanitizers(self):
+        """Records the sanitizer reports its logs gained since the last check
+        (SANITIZER_REPORTS); returns them."""
+        found = []
+        for name in ("stdout.log", "error.log"):
+            path = os.path.join(self.dir, name)
+            start = self._scanned.get(name, 0)
+            try:
+                with open(path, "rb") as f:
+                    f.seek(start)
+                    data = f.read()
+            except OSError:
+                continue
+            self._scanned[name] = start + len(data)
+            found += sanitizer_reports_in(data.decode(errors="replace"))
+        if found:
+            SANITIZER_REPORTS.append((self.dir, found))
+        return found
 
     def __enter__(self):
         return self.start()
@@ -496,6 +552,10 @@ def httpd_env(extra=None):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("KUBERNETES_") and not k.startswith("APACHE")}
     env["LANG"] = "C"
+    if SANITIZER_PRELOAD:
+        env["LD_PRELOAD"] = SANITIZER_PRELOAD
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:print_summary=1"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1"
     if extra:
         env.update(extra)
     return env
@@ -562,8 +622,9 @@ class Harness:
         usergroup = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
         socache_lines = "".join("LoadModule socache_%s_module %s/mod_socache_%s.so\n" % (n, MODDIR, n)
                                 for n in SOCACHE_PROVIDERS) if socache else ""
-        return CONF_TEMPLATE.format(dir=d, port=port, moddir=MODDIR, so=MODULE_SO,
-                                    usergroup=usergroup, threads=threads, socache=socache_lines,
+        return CONF_TEMPLATE.format(dir=d, port=port, moddir=MODDIR, so=MODULE_SO, mpm=MPM,
+                                    mpm_sizing=mpm_sizing(threads),
+                                    usergroup=usergroup, socache=socache_lines,
                                     cgidir=self.cgidir, server_conf=server_conf, conf=conf)
 
     def httpd(self, conf, server_conf=None, env=None, name="httpd", threads=HTTPD_THREADS,
@@ -587,6 +648,9 @@ class Harness:
         if os.path.exists(log):
             with open(log, errors="replace") as f:
                 out += f.read()
+        reports = sanitizer_reports_in(out)
+        if reports:
+            SANITIZER_REPORTS.append((d, reports))
         return p.returncode, out
 
     def close(self):

@@ -6,12 +6,15 @@ entries, stale-if-error, graceful restart, startup errors."""
 
 import concurrent.futures
 import os
+import re
 import secrets
 import threading
 import time
 
 import pytest
 import requests
+
+import helpers
 
 from helpers import (assert_challenge, assert_no_challenge, bearer, echo_headers,
                      header_values, location)
@@ -236,6 +239,8 @@ def test_audiences_entry_not_reused_elsewhere(srv, api, harness):
 # Coalescing
 
 
+@pytest.mark.skipif(helpers.MPM == "prefork", reason="requests coalesce within one child; a "
+                    "prefork child serves one request at a time")
 def test_concurrent_requests_share_one_review(harness, start_httpd, api):
     s = start_httpd(conf(harness), threads=64)
     tok = api.sa_token("team-a", "crowd")
@@ -483,7 +488,10 @@ def test_graceful_restart_under_traffic(harness, start_httpd, api):
     for tok, st, info in results:
         assert info == [users[tok]["username"]]
     log = s.error_log()
-    assert log.count("AH00493") == 2, "two graceful restarts (SIGUSR1 received):\n" + log[-3000:]
+    # event AH00493, worker AH00297 ("SIGUSR1 received.  Doing graceful
+    # restart"), prefork AH00171 ("Graceful restart requested, doing restart")
+    restarts = len(re.findall(r"Doing graceful restart|Graceful restart requested", log))
+    assert restarts == 2, "two graceful restarts (SIGUSR1 received):\n" + log[-3000:]
     assert log.count("resuming normal operations") == 3, log[-3000:]
     assert "exit signal" not in log and "Segmentation" not in log, log[-3000:]
     tok = api.sa_token("team-a", "after")
@@ -549,3 +557,55 @@ def test_directory_ttl_errors(apache_configtest, line, directive):
     rc, out = apache_configtest(location("/p", "Require valid-user\n" + line))
     assert rc != 0, out
     assert directive in out, out
+
+
+# --------------------------------------------------------------------------
+# A child that cannot attach to the cache mutex
+
+
+def test_mutex_attach_failure_turns_the_cache_off_for_every_server(harness, start_httpd, api):
+    """When child_init cannot attach to the k8ssa-cache mutex, every server
+    record sharing that cache stops using it in the child: d8c4963 turned off
+    only the first, and a virtual host with a record of its own kept using
+    shmcb without cross-process locking."""
+    import signal
+    locks = harness.subdir("locks")
+    port2 = helpers.free_port()
+    e = harness.echo.url
+    conf_text = "\n".join([
+        "Mutex flock:%s k8ssa-cache" % locks,
+        "Listen 127.0.0.1:%d" % port2,
+        "<VirtualHost 127.0.0.1:%d>" % port2,
+        "    AuthK8sTimeout 7",           # a server record of its own
+        location("/echo/", "Require valid-user", backend=e + "/echo/"),
+        "</VirtualHost>",
+        location("/echo/", "Require valid-user", backend=e + "/echo/"),
+    ])
+    s = start_httpd(conf_text)
+    vhost = "http://127.0.0.1:%d/echo/" % port2
+    tok = api.sa_token("team-a", "before")
+    for _ in range(2):
+        assert requests.get(vhost, headers=bearer(tok), timeout=30).status_code == 200
+    assert api.reviews_of(tok) == 1, "the cache works while the mutex does"
+
+    # The lock files go; the next children cannot open them.
+    for f in os.listdir(locks):
+        os.unlink(os.path.join(locks, f))
+    mark = s.log_mark()
+    children = [int(p) for p in open("/proc/%d/task/%d/children" % (s.proc.pid, s.proc.pid))
+                .read().split()]
+    assert children
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 15
+    while not any("K8SSA013" in l for l in s.new_log_lines(mark)):
+        assert time.time() < deadline, "\n".join(s.new_log_lines(mark))
+        time.sleep(0.1)
+
+    tok = api.sa_token("team-a", "after")
+    for url in (vhost, s.url("/echo/")):
+        api.reset()
+        for _ in range(2):
+            r = requests.get(url, headers=bearer(tok), timeout=30)
+            assert r.status_code == 200
+        assert api.reviews_of(tok) == 2, "%s: the cache must be off without its mutex" % url

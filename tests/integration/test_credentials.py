@@ -72,7 +72,9 @@ def test_token_rotation_is_invisible(harness, start_httpd, api):
     t1, t2 = api.module_token(), api.module_token()
     path = write_file(os.path.join(harness.workdir, "rotating.token"), t1 + "\n")
     api.set_module_tokens({t1})
-    s = start_httpd(conf(harness), server_conf=harness.default_server_conf(token_file=path))
+    # One worker: the reload after a 401 is per child (prefork has one per request).
+    s = start_httpd(conf(harness), server_conf=harness.default_server_conf(token_file=path),
+                    threads=1)
     # a new client token per request: a cached review would not reach the API server
     assert get(s, api.sa_token("demo", "client")).status_code == 200
     assert review_auth(api) == ["Bearer " + t1]

@@ -1,0 +1,392 @@
+"""Every path a request takes inside httpd, attacked with spoofed identity
+headers: sub-requests (mod_include, a mod_rewrite look-ahead, mod_dir's
+index), internal redirects (a per-directory rewrite, a local ErrorDocument,
+an ErrorDocument into a `Require all granted` location), each without and
+with a valid token, with AuthK8sResponseHeaders Off and On.
+
+What must hold on each (INTERFACE.md, "Identity headers are the module's
+alone"): no byte a client sent under an identity name reaches a backend (as a
+header, a CGI variable, a look-ahead's value) or a response; where the module
+authenticated the request, the backend sees the module's identity, also after
+an internal redirect under the same configuration; no child crashes."""
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+import helpers
+from helpers import (CGI_SCRIPT, MODDIR, bearer, header_values, location, raw_request,
+                     write_file)
+
+SPOOF_USER = "spoofed-user"
+SPOOF_GROUP = "spoofed-group"
+# Case and '_' variants of the default names; CGI drops names with '_', a
+# proxied backend (and many frameworks) does not.
+SPOOFS = [
+    ("X-Remote-User", SPOOF_USER),
+    ("x_remote_group", SPOOF_GROUP),
+    ("X-REMOTE-GROUP", SPOOF_GROUP),
+    ("X-Remote-Extra-Scopes", SPOOF_GROUP),
+    ("x_remote_extra_authentication.kubernetes.io%2Fpod-name", SPOOF_GROUP),
+]
+SPOOF_MARKERS = (SPOOF_USER, SPOOF_GROUP)
+IPS = """<RequireAny>
+    Require ip 127.0.0.1
+    Require valid-user
+</RequireAny>"""
+
+SSI_IP = '<!--#include virtual="/ipcgi/env.cgi" -->'
+SSI_TOKEN = '<!--#include virtual="/tokcgi/env.cgi" -->'
+
+
+def server_conf(harness, docroot, response_headers):
+    """Modules and a document root with the files each path needs; the
+    locations are in conf()."""
+    e = harness.echo.url
+    d = docroot
+    lines = [
+        "LoadModule include_module %s/mod_include.so" % MODDIR,
+        "LoadModule rewrite_module %s/mod_rewrite.so" % MODDIR,
+        "LoadModule dir_module %s/mod_dir.so" % MODDIR,
+        "LoadModule mime_module %s/mod_mime.so" % MODDIR,
+        "TypesConfig /dev/null",
+        'DocumentRoot "%s"' % d,
+        '<Directory "%s">' % d,
+        "    Options +Includes +ExecCGI",
+        "    AllowOverride None",
+        "    Require all granted",
+        "</Directory>",
+        "AddType text/html .shtml",
+        "AddOutputFilter INCLUDES .shtml",
+        "AddHandler cgi-script .cgi",
+        "DirectoryIndex index.cgi",
+        'ScriptAlias /ipcgi/ "%s/"' % harness.cgidir,
+        'ScriptAlias /tokcgi/ "%s/"' % harness.cgidir,
+        'ScriptAlias /open/ "%s/"' % harness.cgidir,
+        # a look-ahead from server context: what the sub-request sees as
+        # X-Remote-User, handed to the backend as X-LA-User
+        "RewriteEngine On",
+        "RewriteCond %{LA-U:HTTP:X-Remote-User} ^(.*)$",
+        "RewriteRule ^/la(ip|tok)/ - [E=LA_USER:%1]",
+        location("/ipcgi/", IPS),
+        location("/tokcgi/", "Require valid-user"),
+        location("/open/", "Require all granted"),
+        location("/dirtok/", "Require valid-user"),
+        location("/dirip/index.cgi", IPS),
+        location("/laip/", IPS + '\nRequestHeader set X-LA-User "%{LA_USER}e"',
+                 backend=e + "/laip/"),
+        location("/latok/", 'Require valid-user\nRequestHeader set X-LA-User "%{LA_USER}e"',
+                 backend=e + "/latok/"),
+        location("/proxy/", "Require valid-user", backend=e + "/proxy/"),
+        location("/fa/", "Require valid-user\nErrorDocument 404 /open/env.cgi"),
+        # per-directory sections: a rewrite and an ErrorDocument under the
+        # very configuration of the request they redirect
+        '<Directory "%s/rw">' % d,
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "%s"' % helpers.REALM,
+        "    Require valid-user",
+        "    RewriteEngine On",
+        "    RewriteBase /rw/",
+        "    RewriteRule ^alias$ target.cgi",
+        "</Directory>",
+        '<Directory "%s/ed">' % d,
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "%s"' % helpers.REALM,
+        "    Require valid-user",
+        "    ErrorDocument 404 /ed/notfound.cgi",
+        "</Directory>",
+    ]
+    if response_headers:
+        lines += ["<Location />", "    AuthK8sResponseHeaders On", "</Location>"]
+    return "\n".join(lines) + "\n"
+
+
+def make_docroot(harness):
+    d = harness.subdir("docroot")
+    for sub in ("pub", "dirtok", "dirip", "rw", "ed", "fa"):
+        os.makedirs(os.path.join(d, sub), mode=0o755)
+    write_file(os.path.join(d, "pub", "ssi-ip.shtml"), "<pre>%s</pre>\n" % SSI_IP)
+    write_file(os.path.join(d, "pub", "ssi-token.shtml"), "<pre>%s</pre>\n" % SSI_TOKEN)
+    for cgi in ("dirtok/index.cgi", "dirip/index.cgi", "rw/target.cgi", "ed/notfound.cgi"):
+        write_file(os.path.join(d, cgi), CGI_SCRIPT, 0o755)
+    return d
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["response-headers-off",
+                                                           "response-headers-on"])
+def srv(request, harness):
+    docroot = make_docroot(harness)
+    with harness.httpd(server_conf(harness, docroot, request.param), name="paths") as s:
+        s.response_headers = request.param
+        yield s
+
+
+def cgi_env(body):
+    """The environment a CGI printed (also inside an SSI page), or None."""
+    m = re.search(r"\{.*\}", body, re.S)
+    return json.loads(m.group(0)) if m else None
+
+
+def send(srv, path, token, spoof=True):
+    headers = list(SPOOFS) if spoof else []
+    if token:
+        headers.append(("Authorization", "Bearer " + token))
+    status, resp_headers, body = raw_request(srv, path, headers)
+    return status, resp_headers, body.decode(errors="replace")
+
+
+def assert_no_spoof(pairs, what):
+    leaked = [(k, v) for k, v in pairs if any(m in v for m in SPOOF_MARKERS)]
+    assert not leaked, "%s: client-sent identity reached it: %r" % (what, leaked)
+
+
+def assert_clean_response(srv, resp_headers, status, user):
+    """No spoof on the answer; identity headers on it only for a 2xx answer
+    of a request the module authenticated, with AuthK8sResponseHeaders On."""
+    assert_no_spoof(resp_headers, "the response")
+    got = header_values(resp_headers, "X-Remote-User")
+    if srv.response_headers and user is not None and 200 <= status < 300:
+        assert got == [user]
+    else:
+        assert got == []
+
+
+def env_user(env):
+    """The identity a CGI got: (REMOTE_USER, HTTP_X_REMOTE_USER, K8S_USER)."""
+    return env.get("REMOTE_USER"), env.get("HTTP_X_REMOTE_USER"), env.get("K8S_USER")
+
+
+# path, how its backend answers, whether a token is needed, whether the module
+# authenticates the request the backend runs for
+PATHS = {
+    # sub-requests
+    "ssi-into-ip-granted": ("/pub/ssi-ip.shtml", "cgi", False, False),
+    "ssi-into-token": ("/pub/ssi-token.shtml", "cgi", False, True),
+    "lookahead-ip-granted": ("/laip/x", "echo", False, False),
+    "lookahead-token": ("/latok/x", "echo", True, True),
+    "dir-index-protected": ("/dirtok/", "cgi", True, True),
+    "dir-index-ip-granted": ("/dirip/", "cgi", False, False),
+    # internal redirects
+    "perdir-rewrite": ("/rw/alias", "cgi", True, True),
+    "local-errordocument": ("/ed/missing", "cgi", True, True),
+    "errordocument-into-granted": ("/fa/missing", "cgi", True, False),
+    # the plain paths, for comparison
+    "granted-location": ("/open/env.cgi", "cgi", False, False),
+    "proxy": ("/proxy/x", "echo", True, True),
+}
+
+
+@pytest.mark.parametrize("with_token", [False, True], ids=["no-token", "valid-token"])
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_request_path(srv, api, name, with_token):
+    path, kind, needs_token, authenticates = PATHS[name]
+    tok = api.sa_token("team-a", "paths") if with_token else None
+    user = "system:serviceaccount:team-a:paths" if with_token and authenticates else None
+    mark = srv.log_mark()
+    status, resp_headers, body = send(srv, path, tok)
+    assert_no_spoof([("body", body)], name)
+    # the page of an SSI include is not what the module authenticated
+    assert_clean_response(srv, resp_headers, status, None if name.startswith("ssi") else user)
+    assert not [l for l in srv.new_log_lines(mark) if "exit signal" in l], \
+        "a child crashed:\n" + "\n".join(srv.new_log_lines(mark))
+
+    if needs_token and not with_token:
+        assert status == 401, (status, body[:300])
+        return
+    expect_status = 404 if "errordocument" in name else 200
+    assert status == expect_status, (status, body[:500])
+
+    if kind == "echo":
+        hs = json.loads(body)["headers"]
+        assert_no_spoof(hs, name)
+        assert header_values(hs, "X-Remote-User") == ([user] if user else [])
+        if name.startswith("lookahead"):
+            # What the look-ahead saw under X-Remote-User: never the client's.
+            # Nor the module's: in server context the look-ahead of the same
+            # URI gets the main request's walk cache, so httpd takes it for
+            # that very configuration and skips its authentication.
+            assert header_values(hs, "X-LA-User") == [""]
+        return
+
+    env = cgi_env(body)
+    if name == "ssi-into-token" and not with_token:
+        assert env is None and "an error occurred" in body   # the sub-request was 401
+        return
+    assert env is not None, body[:500]
+    assert_no_spoof(env.items(), name)
+    if user:
+        assert env_user(env) == (user, user, user)
+        assert env["K8S_NAMESPACE"] == "team-a"
+        # (a CGI variable holds one of several fields of a name)
+        assert env["HTTP_X_REMOTE_GROUP"] in ("system:serviceaccounts",
+                                              "system:serviceaccounts:team-a",
+                                              "system:authenticated")
+    else:
+        assert env_user(env) == (None, None, None)
+        assert not [k for k in env if k.startswith(("K8S_", "HTTP_X_REMOTE_"))], env
+
+
+def test_spoof_removal_is_logged_once_per_client_request(srv, api):
+    """The client's headers are logged as removed on the request the client
+    sent; the module's own ones on a redirect are not 'client-sent'."""
+    mark = srv.log_mark()
+    status, _, _ = send(srv, "/rw/alias", api.sa_token("team-a", "log"))
+    assert status == 200
+    removed = [l for l in srv.new_log_lines(mark) if "K8SSA010" in l]
+    assert len(removed) == len(SPOOFS), removed
+
+
+# --------------------------------------------------------------------------
+# The client's Connection header cannot name an identity header
+
+
+def test_connection_cannot_drop_identity_headers(srv, api):
+    tok = api.sa_token("team-a", "conn")
+    u = api.user_of(tok)
+    status, _, body = raw_request(srv, "/proxy/x", [
+        ("Authorization", "Bearer " + tok),
+        ("Connection", "keep-alive, X-Remote-Group, X-Remote-Extra-"
+                       "authentication.kubernetes.io%2Fpod-name, x_remote_user"),
+        ("Connection", "X-REMOTE-EXTRA-authentication.kubernetes.io%2Fpod-uid, Upgrade")])
+    assert status == 200, body[:300]
+    hs = json.loads(body)["headers"]
+    assert header_values(hs, "X-Remote-User") == [u["username"]]
+    assert header_values(hs, "X-Remote-Group") == u["groups"]
+    assert header_values(hs, "X-Remote-Extra-authentication.kubernetes.io%2Fpod-name") == \
+        u["extra"]["authentication.kubernetes.io/pod-name"]
+    assert header_values(hs, "X-Remote-Extra-authentication.kubernetes.io%2Fpod-uid") == \
+        u["extra"]["authentication.kubernetes.io/pod-uid"]
+
+
+# --------------------------------------------------------------------------
+# Groups the backend could misread
+
+
+@pytest.fixture(scope="module")
+def groups_srv(harness):
+    e = harness.echo.url
+    conf = "".join([
+        location("/multi/", "Require valid-user", backend=e + "/multi/"),
+        location("/sep/", 'Require valid-user\nAuthK8sGroupsSeparator ","',
+                 backend=e + "/sep/"),
+        location("/cgi/", "Require valid-user"),
+    ])
+    with harness.httpd(conf, name="groups") as s:
+        yield s
+
+
+def test_group_holding_the_separator_is_500(groups_srv, api):
+    tok = api.user_token("ldap-user", groups=["devs", "cn=admins,ou=groups"])
+    mark = groups_srv.log_mark()
+    status, _, _ = raw_request(groups_srv, "/sep/", [("Authorization", "Bearer " + tok)])
+    assert status == 500
+    log = "\n".join(groups_srv.new_log_lines(mark))
+    assert "K8SSA015" in log and "AuthK8sGroupsSeparator" in log, log
+    # one field per group is unambiguous
+    status, _, body = raw_request(groups_srv, "/multi/", [("Authorization", "Bearer " + tok)])
+    assert status == 200
+    assert header_values(json.loads(body)["headers"], "X-Remote-Group") == \
+        ["devs", "cn=admins,ou=groups"]
+
+
+def test_k8s_groups_variable_is_percent_encoded(groups_srv, api):
+    tok = api.user_token("ldap-user", groups=["cn=admins,ou=groups", "100%"])
+    status, _, body = raw_request(groups_srv, "/cgi/env.cgi", [("Authorization", "Bearer " + tok)])
+    assert status == 200
+    assert cgi_env(body.decode())["K8S_GROUPS"] == "cn=admins%2Cou=groups,100%25"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("groups", [" system:masters"]),
+    ("groups", ["system:masters\u00a0"]),
+    ("groups", [""]),
+    ("username", " admin"),
+    ("uid", "u-1 "),
+    ("extra", {" scopes": ["a"]}),
+    ("extra", {"scopes": ["\u3000admin"]}),
+    ("extra", {"scopes": [""]}),
+])
+def test_padded_or_empty_identity_values_are_503(groups_srv, api, field, value):
+    """A backend that trims " system:masters" would see system:masters."""
+    tok = api.user_token("alice", groups=["devs"])
+    with api.lock:
+        api.tokens[tok]["user"][field] = value
+    status, _, _ = raw_request(groups_srv, "/multi/", [("Authorization", "Bearer " + tok)])
+    assert status == 503
+
+
+# --------------------------------------------------------------------------
+# Require not k8s-... with a user another module authenticated
+
+
+def test_require_not_with_another_authtype_is_500(harness, start_httpd):
+    import base64
+    import hashlib
+    pw = harness.file("basic.htpasswd", "bob:{SHA}%s\n" % base64.b64encode(
+        hashlib.sha1(b"secret").digest()).decode())
+    conf = "\n".join([
+        "LoadModule auth_basic_module %s/mod_auth_basic.so" % MODDIR,
+        "LoadModule authn_file_module %s/mod_authn_file.so" % MODDIR,
+        "<Location /basic/>",
+        "    AuthType Basic",
+        '    AuthName "basic"',
+        '    AuthUserFile "%s"' % pw,
+        "    <RequireAll>",
+        "        Require valid-user",
+        "        Require not k8s-group system:masters",
+        "    </RequireAll>",
+        "    ProxyPass %s/basic/" % harness.echo.url,
+        "</Location>",
+        "<Location /basic-user/>",
+        "    AuthType Basic",
+        '    AuthName "basic"',
+        '    AuthUserFile "%s"' % pw,
+        "    <RequireAll>",
+        "        Require valid-user",
+        "        Require not k8s-user admin",
+        "    </RequireAll>",
+        "    ProxyPass %s/basic-user/" % harness.echo.url,
+        "</Location>",
+    ]) + "\n"
+    s = start_httpd(conf)
+    auth = "Basic " + base64.b64encode(b"bob:secret").decode()
+    for path in ("/basic/", "/basic-user/"):
+        mark = s.log_mark()
+        status, _, _ = raw_request(s, path, [("Authorization", auth)])
+        assert status == 500, path
+        assert any("K8SSA040" in l for l in s.new_log_lines(mark))
+    assert harness.echo.count == 0
+
+
+# --------------------------------------------------------------------------
+# Require expr on the K8S_* variables
+
+
+def test_require_expr_on_k8s_variables_alone_fails_startup(apache_configtest):
+    rc, out = apache_configtest(location("/x/", """<RequireAll>
+    Require expr "%{env:K8S_NAMESPACE} != 'kube-system'"
+</RequireAll>"""))
+    assert rc != 0
+    assert "K8SSA016" in out and "K8S_NAMESPACE" in out and "%{REMOTE_USER}" in out, out
+    rc, out = apache_configtest(location("/x/", """<RequireAll>
+    Require valid-user
+    Require not expr "%{env:K8S_USER} == 'x'"
+</RequireAll>"""))
+    assert rc != 0 and "K8S_USER" in out, out
+
+
+def test_require_expr_documented_form(harness, start_httpd, api):
+    """The README's form: -n %{REMOTE_USER} makes httpd authenticate first."""
+    s = start_httpd(location(
+        "/x/", "Require expr \"-n %{REMOTE_USER} && %{env:K8S_NAMESPACE} != 'kube-system'\"",
+        backend=harness.echo.url + "/x/"))
+    assert raw_request(s, "/x/", [])[0] == 401
+    assert raw_request(s, "/x/", bearer_pairs(api.sa_token("kube-system", "a")))[0] in (401, 403)
+    assert raw_request(s, "/x/", bearer_pairs(api.sa_token("team-a", "a")))[0] == 200
+
+
+def bearer_pairs(tok):
+    return list(bearer(tok).items())
