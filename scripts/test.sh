@@ -2,9 +2,16 @@
 # Runs every test of mod_auth_k8ssa: installs what is missing (Debian
 # packages), builds with -Werror, then
 #   1. make check: C unit tests (cmocka), fuzz-corpus replay, and the pytest
-#      integration suite against a real httpd and the Kubernetes API stand-in;
-#   2. the unit tests and corpus replay again under ASan+UBSan;
-#   3. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 20).
+#      integration suite against a real httpd (mpm_event) and the Kubernetes
+#      API stand-in;
+#   2. the authentication, cache, spoofing and fault tests again under
+#      mpm_worker and mpm_prefork;
+#   3. the unit tests and corpus replay under ASan+UBSan, with every pool
+#      allocation of ours a guarded malloc block (tests/common/asan_pools.c);
+#   4. the whole integration suite against the module built that way (httpd
+#      with the sanitizer runtime preloaded): a sanitizer report in any httpd
+#      log fails it;
+#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 20).
 set -eu
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
@@ -14,18 +21,36 @@ cd "$top"
 
 log="$(mktemp)"
 trap 'rm -f "$log" "$log.rc"' EXIT
-echo "== make check (unit, corpus replay, integration)"
-{ make -C build check 2>&1; echo $? >"$log.rc"; } | tee "$log"
-[ "$(cat "$log.rc")" -eq 0 ] || { echo "make check failed"; exit 1; }
+# run LABEL COMMAND...: the command's output goes to the terminal and the log.
+run() {
+    echo "== $1"
+    shift
+    { "$@" 2>&1; echo $? >"$log.rc"; } | tee -a "$log"
+    [ "$(cat "$log.rc")" -eq 0 ] || { echo "failed: $*"; exit 1; }
+}
 
-echo "== unit tests under ASan+UBSan"
+run "make check (unit, corpus replay, integration under mpm_event)" make -C build check
+
+MPM_TESTS="tests/integration/test_status.py tests/integration/test_require.py
+tests/integration/test_cache.py tests/integration/test_headers.py
+tests/integration/test_request_paths.py tests/integration/test_faults.py
+tests/integration/test_credentials.py"
+for mpm in worker prefork; do
+    # shellcheck disable=SC2086
+    run "integration (authentication, cache, spoofing, faults) under mpm_$mpm" \
+        env K8SSA_MPM=$mpm top_builddir="$top/build" tests/integration/run.sh $MPM_TESTS
+done
+
 mkdir -p build-asan
-cd build-asan
-[ -f Makefile ] || ../configure --enable-werror --enable-sanitizers >/dev/null
-make -j"$(nproc)" >/dev/null
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    make check TESTS="$(make -s print-unit-tests) tests/fuzz/replay.sh"
-cd "$top"
+(cd build-asan && { [ -f Makefile ] || ../configure --enable-werror --enable-sanitizers >/dev/null; } \
+    && make -j"$(nproc)" >/dev/null)
+run "unit tests and corpus replay under ASan+UBSan" \
+    env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    make -C build-asan check TESTS="$(make -s -C build-asan print-unit-tests) tests/fuzz/replay.sh"
+run "integration against the ASan+UBSan module" \
+    env K8SSA_MODULE_SO="$top/build-asan/.libs/mod_auth_k8ssa.so" \
+    K8SSA_SANITIZER_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+    top_builddir="$top/build-asan" tests/integration/run.sh
 
 echo "== libFuzzer targets"
 make -C build fuzz >/dev/null
@@ -38,7 +63,7 @@ for t in bearer tokenreview headers entry jwt websocket list; do
     echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$' || tail -1 "$work.log")"
     rm -rf "$work" "$work.log"
 done
-# One closing line for people and CI: every C unit test and pytest test.
+# One closing line for people and CI: every C unit test and pytest test run.
 unit=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-integ=$(sed -n 's/^=* \([0-9]*\) passed.*/\1/p' "$log" | tail -1)
-echo "tests: $((unit + ${integ:-0})) passed, 0 failed"
+integ=$(sed -n 's/^=* \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+echo "tests: $((unit + integ)) passed, 0 failed"
