@@ -20,7 +20,6 @@
 
 #include "tokenreview.h"
 
-static const char TOKEN[] = "eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ3aXBlLW1lIn0.c2VjcmV0LXNpZ25hdHVyZS0xMjM0NTY3ODk";
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NO_INTERPOSITION 1
@@ -31,6 +30,7 @@ static const char TOKEN[] = "eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ3aXBlLW1lIn0.c2
 #endif
 
 #ifndef NO_INTERPOSITION
+static const char TOKEN[] = "eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ3aXBlLW1lIn0.c2VjcmV0LXNpZ25hdHVyZS0xMjM0NTY3ODk";
 static int watching;
 static unsigned found, freed;
 

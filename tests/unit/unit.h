@@ -42,4 +42,26 @@ static inline int pool_teardown(void **state)
     return 0;
 }
 
+/* "a,a,...,a" of n bytes (n odd) in *value and its elements joined by ", "
+ * in *joined, from p: the worst case of a comma list's growth. */
+static inline void bare_comma_list(apr_pool_t *p, size_t n, char **value, char **joined)
+{
+    char *v = apr_palloc(p, n + 1), *w = apr_palloc(p, 2 * n + 1);
+    size_t i;
+
+    *value = v;
+    *joined = w;
+    for (i = 0; i < n; i++)
+        v[i] = i % 2 ? ',' : 'a';
+    v[n] = '\0';
+    for (i = 0; i < n; i += 2) {
+        if (i) {
+            *w++ = ',';
+            *w++ = ' ';
+        }
+        *w++ = 'a';
+    }
+    *w = '\0';
+}
+
 #endif
