@@ -376,6 +376,7 @@ int k8ssa_check_authn(request_rec *r)
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && ws_token != NULL
                && is_websocket_upgrade(r)) {
         token = ws_token;
+        apr_pool_cleanup_register(r->pool, token, wipe_token_copy, apr_pool_cleanup_null);
         bs = K8SSA_BEARER_OK;
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && prior && prior->token) {
         /* A sub-request or redirect after AuthK8sForwardToken Off. */
@@ -481,16 +482,20 @@ static int answer_is_success(request_rec *r)
     return 1;
 }
 
+/* In forward-auth mode the response headers are the identity a gateway
+ * trusts: whatever a handler or backend put under those names goes, on every
+ * answer; the module's identity comes on a 2xx answer only. */
 static apr_status_t response_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
+    const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
     const k8ssa_identity *id = k8ssa_identity_of(r);
 
+    k8ssa_remove_identity_headers(r, r->headers_out, d);
+    k8ssa_remove_identity_headers(r, r->err_headers_out, d);
     /* A group holding the separator failed the request in check_authn. */
     if (id != NULL && answer_is_success(r))
-        k8ssa_put_identity_headers(r, r->headers_out,
-                                   ap_get_module_config(r->per_dir_config,
-                                                        &auth_k8ssa_module), id);
+        k8ssa_put_identity_headers(r, r->headers_out, d, id);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }
@@ -499,7 +504,7 @@ void k8ssa_insert_filter(request_rec *r)
 {
     const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
 
-    if (d->response_headers == 1 && k8ssa_identity_of(r) != NULL)
+    if (d->response_headers == 1 && k8ssa_is_our_auth_type(r))
         ap_add_output_filter(K8SSA_RESPONSE_FILTER, NULL, r, r->connection);
 }
 

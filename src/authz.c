@@ -9,6 +9,7 @@
 #include "http_core.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "ap_expr.h"
 #include "apr_strings.h"
 
 #include <string.h>
@@ -127,6 +128,75 @@ static const authz_provider authz_k8s_group = { check_k8s_group, parse_require_l
 static const authz_provider authz_k8s_namespace = { check_k8s_namespace, parse_require_line };
 static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccount,
                                                          parse_require_line };
+
+/* ---------------------------------------------------------------------------
+ * The K8S_* variables in httpd expressions.
+ *
+ * They exist from authentication on, but httpd evaluates a `Require expr`
+ * before authentication too (unless it is false without %{REMOTE_USER}), and
+ * an unset variable reads as "": "%{env:K8S_NAMESPACE} != 'kube-system'"
+ * would let anybody in. So in a location with this AuthType, reading one of
+ * them while the request has no user is an evaluation error (a 500 for
+ * Require expr), never an empty string: whatever the spelling, in .htaccess
+ * and AuthzProviderAlias too. Everything else reads them as env/reqenv would.
+ */
+
+static const char *const expr_identity_variables[] = {
+    "K8S_USER", "K8S_UID", "K8S_GROUPS", "K8S_NAMESPACE", "K8S_SERVICEACCOUNT"
+};
+
+/* env() looks at the request's notes first, as httpd's does. */
+static const char *read_identity_variable(ap_expr_eval_ctx_t *ctx, const void *data,
+                                          const char *arg)
+{
+    request_rec *r = ctx->r;
+    const char *v;
+
+    if (r == NULL)
+        return NULL;
+    if (r->user == NULL && k8ssa_is_our_auth_type(r)) {
+        *ctx->err = apr_psprintf(ctx->p, "%s is read before authentication (httpd "
+                                 "evaluates Require expr without a user first): write "
+                                 "the expression as \"-n %%{REMOTE_USER} && (...)\"", arg);
+        return NULL;
+    }
+    if (data != NULL && (v = apr_table_get(r->notes, arg)) != NULL)
+        return v;
+    return apr_table_get(r->subprocess_env, arg);
+}
+
+static int is_identity_variable(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(expr_identity_variables) / sizeof(expr_identity_variables[0]); i++)
+        if (ap_cstr_casecmp(name, expr_identity_variables[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int lookup_identity_variable(ap_expr_lookup_parms *parms)
+{
+    static const char env_marker[] = "env";
+    int env;
+
+    if (parms->type != AP_EXPR_FUNC_STRING || parms->arg == NULL
+        || !is_identity_variable(parms->arg))
+        return DECLINED;
+    env = ap_cstr_casecmp(parms->name, "env") == 0;
+    if (!env && ap_cstr_casecmp(parms->name, "reqenv") != 0
+        && ap_cstr_casecmp(parms->name, "v") != 0)
+        return DECLINED;
+    *parms->func = (const void *)read_identity_variable;
+    *parms->data = env ? env_marker : NULL;
+    return OK;
+}
+
+void k8ssa_register_expr_lookup(void)
+{
+    /* Before httpd's own lookup, which would bind env() itself. */
+    ap_hook_expr_lookup(lookup_identity_variable, NULL, NULL, APR_HOOK_FIRST);
+}
 
 void k8ssa_register_authz_providers(apr_pool_t *p)
 {

@@ -133,6 +133,8 @@ const k8ssa_identity *k8ssa_identity_of(request_rec *r);
  * be written under AuthK8sGroupsSeparator); from_client: log what the client
  * sent. */
 int k8ssa_identity_apply(request_rec *r, int from_client);
+/* Removes from t (response headers) whatever stands under d's identity names. */
+void k8ssa_remove_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d);
 /* The identity headers of d for id into t (request or response headers). */
 int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
                                const k8ssa_identity *id);
@@ -147,6 +149,8 @@ void k8ssa_register_filters(void);
 
 /* authz.c */
 void k8ssa_register_authz_providers(apr_pool_t *p);
+/* K8S_* in expressions: an error, not "", while a request has no user. */
+void k8ssa_register_expr_lookup(void);
 
 /* Effective values: the configured one or the documented default; "" = none. */
 static inline const char *user_header(const k8ssa_dir_conf *d)

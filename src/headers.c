@@ -54,9 +54,31 @@ int k8ssa_is_identity_header(const k8ssa_header_names *names, const char *name, 
         || (*names->extra_prefix && has_prefix_n(name, len, names->extra_prefix));
 }
 
+/* What splits a Connection option into tokens for some reader: mod_proxy's
+ * ap_get_token() stops at white space (isspace), ';' and ','; quotes delimit
+ * too for a reader that honours them. */
+static int splits_option(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+        || c == ';' || c == '"';
+}
+
+/* An option goes when any token in it, by any of those readings, names an
+ * identity header: "keep-alive X-Remote-User" is two tokens to mod_proxy. */
 static int keep_other_options(void *ctx, const char *option, size_t len)
 {
-    return !k8ssa_is_identity_header(ctx, option, len);
+    size_t i = 0, start;
+
+    while (i < len) {
+        while (i < len && splits_option(option[i]))
+            i++;
+        start = i;
+        while (i < len && !splits_option(option[i]))
+            i++;
+        if (i > start && k8ssa_is_identity_header(ctx, option + start, i - start))
+            return 0;
+    }
+    return 1;
 }
 
 const char *k8ssa_connection_without_identity(apr_pool_t *p, const char *value,

@@ -35,8 +35,10 @@ int k8ssa_is_identity_header(const k8ssa_header_names *names, const char *name, 
 /*
  * A Connection header value without the options that name identity headers
  * (a proxy removes the headers a Connection header names, so a client could
- * otherwise have it remove the module's). NULL when no option remains;
- * *removed counts the options taken out.
+ * otherwise have it remove the module's). An option goes when any token in
+ * it names one, with white space, ';' and '"' splitting tokens as well as ','
+ * (mod_proxy's reading). NULL when no option remains; *removed counts the
+ * options taken out.
  */
 const char *k8ssa_connection_without_identity(apr_pool_t *p, const char *value,
                                               const k8ssa_header_names *names,

@@ -26,6 +26,7 @@
 #include "apr_strings.h"
 
 #include "headers.h"
+#include "websocket.h"
 
 #include <string.h>
 
@@ -39,12 +40,20 @@ k8ssa_request_state *k8ssa_request_state_of(request_rec *r)
     return ap_get_module_config(r->request_config, &auth_k8ssa_module);
 }
 
+/* The request r derives from: the one it redirects (prev) first, as a
+ * redirect made inside a sub-request has both: prev, the sub-request that
+ * holds the state, and main, the parent. */
+static request_rec *origin_of(const request_rec *r)
+{
+    return r->prev ? r->prev : r->main;
+}
+
 /* The state of the request this one derives from (sub-request, redirect). */
 k8ssa_request_state *k8ssa_inherited_state(request_rec *r)
 {
     request_rec *o;
 
-    for (o = r->main ? r->main : r->prev; o != NULL; o = o->main ? o->main : o->prev) {
+    for (o = origin_of(r); o != NULL; o = origin_of(o)) {
         k8ssa_request_state *st = k8ssa_request_state_of(o);
         if (st != NULL)
             return st;
@@ -67,7 +76,7 @@ const k8ssa_identity *k8ssa_identity_of(request_rec *r)
 
     if (r->user == NULL || !k8ssa_is_our_auth_type(r))
         return NULL;
-    for (o = r; o != NULL; o = o->main ? o->main : o->prev) {
+    for (o = r; o != NULL; o = origin_of(o)) {
         k8ssa_request_state *st = k8ssa_request_state_of(o);
         if (st != NULL && st->id != NULL && st->user == r->user)
             return st->id;
@@ -99,7 +108,27 @@ static int collect_identity_headers(void *rec, const char *key, const char *valu
     return 1;
 }
 
-static int collect_connection(void *rec, const char *key, const char *value)
+/* Removes the fields of t named like identity headers; log: as client-sent. */
+static void remove_named(request_rec *r, apr_table_t *t, const k8ssa_header_names *names,
+                         int log)
+{
+    header_scan scan;
+    int j;
+
+    scan.names = names;
+    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(collect_identity_headers, &scan, t, NULL);
+    for (j = 0; j < scan.found->nelts; j++) {
+        const char *name = APR_ARRAY_IDX(scan.found, j, const char *);
+        if (log)
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(010)
+                          "removed client-sent identity header %s", name);
+        apr_table_unset(t, name);
+    }
+}
+
+/* The values of the fields a table holds under one name. */
+static int collect_values(void *rec, const char *key, const char *value)
 {
     apr_array_header_t *values = rec;
     (void)key;
@@ -115,7 +144,7 @@ static void clean_connection(request_rec *r, const k8ssa_header_names *names, in
     const char *joined, *kept;
     size_t removed = 0;
 
-    apr_table_do(collect_connection, values, r->headers_in, "Connection", NULL);
+    apr_table_do(collect_values, values, r->headers_in, "Connection", NULL);
     if (values->nelts == 0)
         return;
     joined = apr_array_pstrcat(r->pool, values, ',');
@@ -156,17 +185,9 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
     size_t i;
     int j;
 
-    scan.names = &names;
-    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(collect_identity_headers, &scan, r->headers_in, NULL);
-    for (j = 0; j < scan.found->nelts; j++) {
-        const char *name = APR_ARRAY_IDX(scan.found, j, const char *);
-        if (from_client)
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(010)
-                          "removed client-sent identity header %s", name);
-        apr_table_unset(r->headers_in, name);
-    }
+    remove_named(r, r->headers_in, &names, from_client);
     clean_connection(r, &names, from_client);
+    scan.names = &names;
 
     scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
     apr_table_do(collect_identity_variables, &scan, r->subprocess_env, NULL);
@@ -176,6 +197,34 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
         apr_table_unset(r->subprocess_env, identity_variables[i]);
 }
 
+/* An extra key must not write the user or groups header: with a prefix that
+ * overlaps them (X-Remote- and X-Remote-User), key "user" would. */
+static int extra_collides(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
+{
+    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
+    size_t i;
+
+    for (i = 0; *x && i < id->nextra; i++) {
+        const char *h = apr_pstrcat(r->pool, x,
+                                    k8ssa_extra_key_encode(r->pool, id->extra[i].key), NULL);
+        if ((*u && k8ssa_header_name_equals(h, u)) || (*g && k8ssa_header_name_equals(h, g))) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(017)
+                          "the extra key \"%s\" of %s would be written as header %s, which "
+                          "is AuthK8sUserHeader or AuthK8sGroupsHeader: give "
+                          "AuthK8sExtraHeaderPrefix a prefix they do not start with, for %s",
+                          id->extra[i].key, id->username, h, r->uri);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void k8ssa_remove_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d)
+{
+    k8ssa_header_names names = names_of(d);
+    remove_named(r, t, &names, 0);
+}
+
 int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
                                const k8ssa_identity *id)
 {
@@ -183,6 +232,8 @@ int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_c
     const char *joined = NULL;
     size_t i, j;
 
+    if (extra_collides(r, d, id))
+        return HTTP_INTERNAL_SERVER_ERROR;
     if (*g && id->ngroups > 0 && d->groups_separator_set) {
         joined = k8ssa_identity_join_groups(r->pool, id, d->groups_separator);
         if (joined == NULL) {
@@ -214,6 +265,7 @@ int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_c
     }
     return OK;
 }
+
 
 static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
 {
@@ -255,8 +307,38 @@ int k8ssa_post_perdir_config(request_rec *r)
     return k8ssa_identity_apply(r, r->main == NULL && r->prev == NULL);
 }
 
+/* Credentials the backend must not see, whether or not this request was
+ * authenticated (Require ip may have let it through with a token): the
+ * Authorization header under AuthK8sForwardToken Off, and WebSocket bearer
+ * entries always. */
+static void remove_credentials(request_rec *r, const k8ssa_dir_conf *d)
+{
+    apr_array_header_t *values = apr_array_make(r->pool, 1, sizeof(const char *));
+    const char *others;
+    int had_entry = 0;
+
+    if (d->forward_token == 0)
+        apr_table_unset(r->headers_in, "Authorization");
+    apr_table_do(collect_values, values, r->headers_in, "Sec-WebSocket-Protocol", NULL);
+    if (values->nelts == 0)
+        return;
+    others = k8ssa_ws_other_protocols(r->pool, apr_array_pstrcat(r->pool, values, ','),
+                                      &had_entry);
+    if (!had_entry)
+        return;
+    if (others != NULL)
+        apr_table_setn(r->headers_in, "Sec-WebSocket-Protocol", others);
+    else
+        apr_table_unset(r->headers_in, "Sec-WebSocket-Protocol");
+}
+
 int k8ssa_fixups(request_rec *r)
 {
     int rc = k8ssa_identity_apply(r, 0);
-    return rc == OK ? DECLINED : rc;
+
+    if (rc != OK)
+        return rc;
+    if (k8ssa_is_our_auth_type(r))
+        remove_credentials(r, ap_get_module_config(r->per_dir_config, &auth_k8ssa_module));
+    return DECLINED;
 }

@@ -100,9 +100,11 @@ static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_has
 }
 
 /* The K8S_* variables exist from authentication on, but httpd evaluates a
- * `Require expr` before authentication unless it names %{REMOTE_USER}: an
- * expression on them alone would be judged with them unset, without a token.
- * Returns how many such lines the configuration has (each logged). */
+ * `Require expr` (or an expr AuthzProviderAlias) without a user first unless
+ * it names %{REMOTE_USER}: one that reads them and does not is judged before
+ * authentication on every request (authz.c makes that read an error).
+ * Returns how many such lines the configuration files hold (each logged);
+ * .htaccess files are read later, per request. */
 static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
                                      apr_pool_t *ptemp)
 {
@@ -112,25 +114,26 @@ static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
     size_t i;
 
     for (; node != NULL; node = node->next) {
-        const char *args = node->args, *word;
+        const char *args = node->args, *word = "";
 
-        if (ap_cstr_casecmp(node->directive, "Require") == 0 && args != NULL) {
+        if (args != NULL && ap_cstr_casecmp(node->directive, "Require") == 0) {
             word = ap_getword_conf(ptemp, &args);
             if (ap_cstr_casecmp(word, "not") == 0)
                 word = ap_getword_conf(ptemp, &args);
-            for (i = 0; ap_cstr_casecmp(word, "expr") == 0 && i < sizeof(vars) / sizeof(vars[0]);
-                 i++) {
-                if (strstr(args, vars[i]) == NULL || ap_strcasestr(args, "%{REMOTE_USER}"))
-                    continue;
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(016)
-                             "Require expr at %s:%d uses %s but not %%{REMOTE_USER}: httpd "
-                             "evaluates it before authentication, where %s is unset, so it "
-                             "is judged without a token. Write it as "
-                             "Require expr \"-n %%{REMOTE_USER} && (...)\"",
-                             node->filename, node->line_num, vars[i], vars[i]);
-                bad++;
-                break;
-            }
+        } else if (args != NULL && ap_cstr_casecmp(node->directive, "<AuthzProviderAlias") == 0) {
+            word = ap_getword_conf(ptemp, &args);
+        }
+        for (i = 0; ap_cstr_casecmp(word, "expr") == 0 && i < sizeof(vars) / sizeof(vars[0]);
+             i++) {
+            if (ap_strcasestr(args, vars[i]) == NULL || ap_strcasestr(args, "%{REMOTE_USER}"))
+                continue;
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(016)
+                         "%s expr at %s:%d uses %s but not %%{REMOTE_USER}: httpd "
+                         "evaluates it before authentication, where %s is unset. Write it "
+                         "as Require expr \"-n %%{REMOTE_USER} && (...)\"",
+                         node->directive, node->filename, node->line_num, vars[i], vars[i]);
+            bad++;
+            break;
         }
         if (node->first_child)
             bad += find_early_identity_exprs(node->first_child, main_s, ptemp);

@@ -110,6 +110,9 @@ def make_docroot(harness):
         os.makedirs(os.path.join(d, sub), mode=0o755)
     write_file(os.path.join(d, "pub", "ssi-ip.shtml"), "<pre>%s</pre>\n" % SSI_IP)
     write_file(os.path.join(d, "pub", "ssi-token.shtml"), "<pre>%s</pre>\n" % SSI_TOKEN)
+    # a redirect inside a sub-request: prev is the sub-request, main the page
+    write_file(os.path.join(d, "pub", "ssi-rewrite.shtml"),
+               '<pre><!--#include virtual="/rw/alias" --></pre>\n')
     for cgi in ("dirtok/index.cgi", "dirip/index.cgi", "rw/target.cgi", "ed/notfound.cgi"):
         write_file(os.path.join(d, cgi), CGI_SCRIPT, 0o755)
     return d
@@ -165,6 +168,7 @@ PATHS = {
     # sub-requests
     "ssi-into-ip-granted": ("/pub/ssi-ip.shtml", "cgi", False, False),
     "ssi-into-token": ("/pub/ssi-token.shtml", "cgi", False, True),
+    "ssi-into-perdir-rewrite": ("/pub/ssi-rewrite.shtml", "cgi", False, True),
     "lookahead-ip-granted": ("/laip/x", "echo", False, False),
     "lookahead-token": ("/latok/x", "echo", True, True),
     "dir-index-protected": ("/dirtok/", "cgi", True, True),
@@ -212,7 +216,7 @@ def test_request_path(srv, api, name, with_token):
         return
 
     env = cgi_env(body)
-    if name == "ssi-into-token" and not with_token:
+    if name in ("ssi-into-token", "ssi-into-perdir-rewrite") and not with_token:
         assert env is None and "an error occurred" in body   # the sub-request was 401
         return
     assert env is not None, body[:500]
@@ -241,6 +245,28 @@ def test_spoof_removal_is_logged_once_per_client_request(srv, api):
 
 # --------------------------------------------------------------------------
 # The client's Connection header cannot name an identity header
+
+
+@pytest.mark.parametrize("connection", [
+    "keep-alive X-Remote-User, X-Remote-Group",
+    "keep-alive;X-Remote-Group;x_remote_user",
+    "close\tX-Remote-User X-REMOTE-GROUP",
+    "X-Remote-Extra-authentication.kubernetes.io%2Fpod-name;keep-alive X-Remote-Group "
+    "X-Remote-User",
+], ids=["space", "semicolon", "tab", "mixed"])
+def test_connection_tokens_cannot_drop_identity_headers(srv, api, connection):
+    """mod_proxy reads the options of a Connection header with ap_get_token,
+    which also splits at white space and ';'."""
+    tok = api.sa_token("team-a", "conn")
+    u = api.user_of(tok)
+    status, _, body = raw_request(srv, "/proxy/x", [("Authorization", "Bearer " + tok),
+                                                    ("Connection", connection)])
+    assert status == 200, body[:300]
+    hs = json.loads(body)["headers"]
+    assert header_values(hs, "X-Remote-User") == [u["username"]]
+    assert header_values(hs, "X-Remote-Group") == u["groups"]
+    assert header_values(hs, "X-Remote-Extra-authentication.kubernetes.io%2Fpod-name") == \
+        u["extra"]["authentication.kubernetes.io/pod-name"]
 
 
 def test_connection_cannot_drop_identity_headers(srv, api):
@@ -390,3 +416,111 @@ def test_require_expr_documented_form(harness, start_httpd, api):
 
 def bearer_pairs(tok):
     return list(bearer(tok).items())
+
+
+# --------------------------------------------------------------------------
+# Credentials never reach the backend, authenticated or not
+
+
+def test_credentials_removed_where_authorization_needs_no_token(harness, start_httpd, api):
+    """Require ip grants without authentication, with a token in the request:
+    AuthK8sForwardToken Off still removes it, and a WebSocket bearer entry is
+    always removed."""
+    e = harness.echo.url
+    s = start_httpd("".join([
+        location("/ip-noforward/", IPS + "\nAuthK8sForwardToken Off",
+                 backend=e + "/ip-noforward/"),
+        location("/ip/", IPS, backend=e + "/ip/"),
+    ]))
+    tok = api.sa_token("team-a", "cred")
+    entry = "base64url.bearer.authorization.k8s.io." + \
+        __import__("base64").urlsafe_b64encode(tok.encode()).decode().rstrip("=")
+    status, _, body = raw_request(s, "/ip-noforward/", [("Authorization", "Bearer " + tok)])
+    assert status == 200
+    hs = json.loads(body)["headers"]
+    assert header_values(hs, "Authorization") == []
+    status, _, body = raw_request(s, "/ip/", [("Sec-WebSocket-Protocol", "chat, " + entry)])
+    assert status == 200
+    hs = json.loads(body)["headers"]
+    assert header_values(hs, "Sec-WebSocket-Protocol") == ["chat"]
+    assert tok not in body.decode()
+    assert api.reviews == 0
+
+
+# --------------------------------------------------------------------------
+# Extra keys cannot write the user or groups header
+
+
+def test_extra_key_colliding_with_the_user_header_is_500(harness, start_httpd, api):
+    s = start_httpd(location("/overlap/", "Require valid-user\n"
+                             "AuthK8sExtraHeaderPrefix X-Remote-",
+                             backend=harness.echo.url + "/overlap/"))
+    tok = api.user_token("alice", groups=["devs"], extra={"user": ["admin"]})
+    mark = s.log_mark()
+    status, _, _ = raw_request(s, "/overlap/", [("Authorization", "Bearer " + tok)])
+    assert status == 500
+    assert any("K8SSA017" in l for l in s.new_log_lines(mark))
+    tok = api.user_token("bob", extra={"scopes": ["a"]})
+    status, _, body = raw_request(s, "/overlap/", [("Authorization", "Bearer " + tok)])
+    assert status == 200
+    hs = json.loads(body)["headers"]
+    assert header_values(hs, "X-Remote-User") == ["bob"]
+    assert header_values(hs, "X-Remote-scopes") == ["a"]
+    assert harness.echo.count == 1
+
+
+# --------------------------------------------------------------------------
+# Forward-auth: the response headers are the module's alone
+
+
+def test_response_identity_headers_come_only_from_the_module(harness, start_httpd, api):
+    """With AuthK8sResponseHeaders On a gateway trusts the answer's identity
+    headers: what a backend sets under those names never gets there."""
+    backend_cgi = harness.file("sets-identity.cgi", "#!/bin/sh\n"
+                               "printf 'Content-Type: text/plain\\r\\n"
+                               "X-Remote-User: backend-admin\\r\\n"
+                               "X-Remote-Group: system:masters\\r\\n\\r\\nok'\n", 0o755)
+    os.chmod(backend_cgi, 0o755)
+    s = start_httpd("".join([
+        'ScriptAlias /fa-cgi/ "%s/"\n' % os.path.dirname(backend_cgi),
+        location("/fa-cgi/", IPS + "\nAuthK8sResponseHeaders On"),
+    ]))
+    # granted by ip, no identity: none of the backend's either
+    status, hs, _ = raw_request(s, "/fa-cgi/sets-identity.cgi", [])
+    assert status == 200
+    assert header_values(hs, "X-Remote-User") == [] and header_values(hs, "X-Remote-Group") == []
+
+
+# --------------------------------------------------------------------------
+# K8S_* in expressions before authentication: an error, never ""
+
+
+@pytest.mark.parametrize("expr", [
+    "%{REMOTE_USER} != 'x' && %{env:K8S_NAMESPACE} != 'kube-system'",
+    "%{REMOTE_USER} != 'x' && %{env:k8s_namespace} != 'kube-system'",
+    "%{REMOTE_USER} != 'x' && reqenv('K8S_NAMESPACE') != 'kube-system'",
+    "%{REMOTE_USER} != 'x' && v('K8S_Namespace') != 'kube-system'",
+], ids=["env", "lower-case", "reqenv", "v"])
+def test_k8s_variables_before_authentication_are_an_error(harness, start_httpd, api, expr):
+    """Naming %{REMOTE_USER} is not enough: this expression is true without a
+    user, so httpd would grant it before authentication."""
+    s = start_httpd(location("/x/", 'Require expr "%s"' % expr,
+                             backend=harness.echo.url + "/x/"))
+    mark = s.log_mark()
+    assert raw_request(s, "/x/", [])[0] == 500
+    assert any("read before authentication" in l and "k8s_namespace" in l.lower()
+               for l in s.new_log_lines(mark)), "\n".join(s.new_log_lines(mark))
+    assert harness.echo.count == 0
+
+
+def test_k8s_variables_in_provider_alias(harness, start_httpd, api, apache_configtest):
+    alias = ('<AuthzProviderAlias expr team-only "%{REMOTE_USER} != \'x\' && '
+             '%{env:K8S_NAMESPACE} == \'team-a\'">\n</AuthzProviderAlias>\n')
+    s = start_httpd(alias + location("/x/", "Require team-only",
+                                     backend=harness.echo.url + "/x/"))
+    assert raw_request(s, "/x/", [])[0] == 500
+    assert harness.echo.count == 0
+    rc, out = apache_configtest(
+        '<AuthzProviderAlias expr bad "%{env:k8s_user} == \'a\'">\n</AuthzProviderAlias>\n' +
+        location("/x/", "Require bad"))
+    assert rc != 0 and "K8SSA016" in out, out

@@ -103,6 +103,26 @@ static void test_connection_removes_identity_names(void **state)
     assert_string_equal(connection(p, "close", &defaults, &removed), "close");
 }
 
+/* mod_proxy reads "keep-alive X-Remote-User" as two options (ap_get_token
+ * stops at white space and ';'): such an option names an identity header. */
+static void test_connection_tokens_inside_an_option(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t removed = 0;
+
+    assert_null(connection(p, "keep-alive X-Remote-User", &defaults, &removed));
+    assert_int_equal(removed, 1);
+    assert_string_equal(connection(p, "keep-alive;X-Remote-Group, Upgrade", &defaults,
+                                   &removed), "Upgrade");
+    assert_null(connection(p, "close\tX-Remote-Extra-Scopes", &defaults, &removed));
+    assert_null(connection(p, "a\vx_remote_user", &defaults, &removed));
+    assert_null(connection(p, "\"X-Remote-User\"", &defaults, &removed));
+    assert_null(connection(p, "x;;  ;X-REMOTE-GROUP", &defaults, &removed));
+    assert_string_equal(connection(p, "keep-alive Upgrade;close", &defaults, &removed),
+                        "keep-alive Upgrade;close");
+    assert_int_equal(removed, 0);
+}
+
 static void test_connection_other_names(void **state)
 {
     apr_pool_t *p = *state;
@@ -141,6 +161,7 @@ int main(void)
         T(test_list_drops),
         T(test_list_worst_case_growth),
         T(test_connection_removes_identity_names),
+        T(test_connection_tokens_inside_an_option),
         T(test_connection_other_names),
         T(test_is_identity_header),
     };
