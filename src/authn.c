@@ -298,14 +298,14 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
 }
 
 /* Request pools are reused without being cleared: the token goes with it. */
-static apr_status_t wipe_token_copy(void *token)
+apr_status_t k8ssa_wipe_token_copy(void *token)
 {
     memset(token, 0, strlen(token));
     return APR_SUCCESS;
 }
 
 /* As Kubernetes: the entry is a credential only on a WebSocket upgrade. */
-static int is_websocket_upgrade(request_rec *r)
+int k8ssa_is_websocket_upgrade(request_rec *r)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
     return upgrade != NULL && ap_find_token(r->pool, upgrade, "websocket");
@@ -372,11 +372,11 @@ int k8ssa_check_authn(request_rec *r)
     prior = k8ssa_inherited_state(r);
     if (bs == K8SSA_BEARER_OK) {
         token = apr_pstrmemdup(r->pool, header + off, len);
-        apr_pool_cleanup_register(r->pool, token, wipe_token_copy, apr_pool_cleanup_null);
+        apr_pool_cleanup_register(r->pool, token, k8ssa_wipe_token_copy, apr_pool_cleanup_null);
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && ws_token != NULL
-               && is_websocket_upgrade(r)) {
+               && k8ssa_is_websocket_upgrade(r)) {
         token = ws_token;
-        apr_pool_cleanup_register(r->pool, token, wipe_token_copy, apr_pool_cleanup_null);
+        apr_pool_cleanup_register(r->pool, token, k8ssa_wipe_token_copy, apr_pool_cleanup_null);
         bs = K8SSA_BEARER_OK;
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && prior && prior->token) {
         /* A sub-request or redirect after AuthK8sForwardToken Off. */
@@ -482,30 +482,51 @@ static int answer_is_success(request_rec *r)
     return 1;
 }
 
+/* A request of r's redirect chain (r, the one it redirects, ...) whose
+ * location answers with the identity (AuthK8sResponseHeaders On). */
+static int answers_with_identity(request_rec *o)
+{
+    const k8ssa_dir_conf *d = ap_get_module_config(o->per_dir_config, &auth_k8ssa_module);
+    return d->response_headers == 1 && k8ssa_is_our_auth_type(o);
+}
+
 /* In forward-auth mode the response headers are the identity a gateway
- * trusts: whatever a handler or backend put under those names goes, on every
- * answer; the module's identity comes on a 2xx answer only. */
+ * trusts: whatever a handler or backend put under those names goes from every
+ * answer, also where a local redirect (a CGI's Location:, an ErrorDocument)
+ * carried its err_headers_out to another location; the module's identity
+ * comes on a 2xx answer only. */
 static apr_status_t response_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
-    request_rec *r = f->r;
-    const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+    request_rec *r = f->r, *o;
     const k8ssa_identity *id = k8ssa_identity_of(r);
 
-    k8ssa_remove_identity_headers(r, r->headers_out, d);
-    k8ssa_remove_identity_headers(r, r->err_headers_out, d);
+    for (o = r; o != NULL; o = o->prev) {
+        if (answers_with_identity(o)) {
+            const k8ssa_dir_conf *d = ap_get_module_config(o->per_dir_config,
+                                                           &auth_k8ssa_module);
+            k8ssa_remove_identity_headers(r, r->headers_out, d);
+            k8ssa_remove_identity_headers(r, r->err_headers_out, d);
+        }
+    }
     /* A group holding the separator failed the request in check_authn. */
-    if (id != NULL && answer_is_success(r))
-        k8ssa_put_identity_headers(r, r->headers_out, d, id);
+    if (id != NULL && answers_with_identity(r) && answer_is_success(r))
+        k8ssa_put_identity_headers(r, r->headers_out,
+                                   ap_get_module_config(r->per_dir_config, &auth_k8ssa_module),
+                                   id);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }
 
 void k8ssa_insert_filter(request_rec *r)
 {
-    const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+    request_rec *o;
 
-    if (d->response_headers == 1 && k8ssa_is_our_auth_type(r))
-        ap_add_output_filter(K8SSA_RESPONSE_FILTER, NULL, r, r->connection);
+    for (o = r; o != NULL; o = o->prev) {
+        if (answers_with_identity(o)) {
+            ap_add_output_filter(K8SSA_RESPONSE_FILTER, NULL, r, r->connection);
+            return;
+        }
+    }
 }
 
 void k8ssa_register_filters(void)

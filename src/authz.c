@@ -12,6 +12,7 @@
 #include "ap_expr.h"
 #include "apr_strings.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef int (*identity_matcher)(request_rec *r, const k8ssa_identity *id, const char *want);
@@ -132,38 +133,25 @@ static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccoun
 /* ---------------------------------------------------------------------------
  * The K8S_* variables in httpd expressions.
  *
- * They exist from authentication on, but httpd evaluates a `Require expr`
- * before authentication too (unless it is false without %{REMOTE_USER}), and
- * an unset variable reads as "": "%{env:K8S_NAMESPACE} != 'kube-system'"
- * would let anybody in. So in a location with this AuthType, reading one of
- * them while the request has no user is an evaluation error (a 500 for
- * Require expr), never an empty string: whatever the spelling, in .htaccess
- * and AuthzProviderAlias too. Everything else reads them as env/reqenv would.
+ * They exist from authentication on, but mod_authz_core evaluates Require
+ * lines once without a user first, and an unset variable reads as "":
+ * "%{env:K8S_NAMESPACE} != 'kube-system'" would let anybody in. So in a
+ * location with this AuthType:
+ *  - a Require line that reads one while the request has no user gets an
+ *    evaluation error (500), never "": also from .htaccess, an
+ *    AuthzProviderAlias, or a name computed at run time (startup.c refuses
+ *    the forms it can see);
+ *  - they come from the module only, never from httpd's process environment
+ *    (where a pod could have a K8S_NAMESPACE of its own).
+ * Everywhere else env() and reqenv() answer exactly as httpd's own.
  */
+
+typedef enum { READ_ENV, READ_REQENV } env_reader;
+static const env_reader read_env_kind = READ_ENV, read_reqenv_kind = READ_REQENV;
 
 static const char *const expr_identity_variables[] = {
     "K8S_USER", "K8S_UID", "K8S_GROUPS", "K8S_NAMESPACE", "K8S_SERVICEACCOUNT"
 };
-
-/* env() looks at the request's notes first, as httpd's does. */
-static const char *read_identity_variable(ap_expr_eval_ctx_t *ctx, const void *data,
-                                          const char *arg)
-{
-    request_rec *r = ctx->r;
-    const char *v;
-
-    if (r == NULL)
-        return NULL;
-    if (r->user == NULL && k8ssa_is_our_auth_type(r)) {
-        *ctx->err = apr_psprintf(ctx->p, "%s is read before authentication (httpd "
-                                 "evaluates Require expr without a user first): write "
-                                 "the expression as \"-n %%{REMOTE_USER} && (...)\"", arg);
-        return NULL;
-    }
-    if (data != NULL && (v = apr_table_get(r->notes, arg)) != NULL)
-        return v;
-    return apr_table_get(r->subprocess_env, arg);
-}
 
 static int is_identity_variable(const char *name)
 {
@@ -175,27 +163,65 @@ static int is_identity_variable(const char *name)
     return 0;
 }
 
-static int lookup_identity_variable(ap_expr_lookup_parms *parms)
+/* httpd's env(): the request's notes, its environment, the connection's
+ * notes, the process environment; reqenv(): the request's environment. */
+static const char *httpd_read(ap_expr_eval_ctx_t *ctx, env_reader kind, const char *name)
 {
-    static const char env_marker[] = "env";
+    const char *v;
+
+    if (kind == READ_REQENV)
+        return ctx->r ? apr_table_get(ctx->r->subprocess_env, name) : "";
+    if (ctx->r && (v = apr_table_get(ctx->r->notes, name)) != NULL)
+        return v;
+    if (ctx->r && (v = apr_table_get(ctx->r->subprocess_env, name)) != NULL)
+        return v;
+    if (ctx->c && (v = apr_table_get(ctx->c->notes, name)) != NULL)
+        return v;
+    return getenv(name);
+}
+
+static const char *read_variable(ap_expr_eval_ctx_t *ctx, const void *data, const char *arg)
+{
+    env_reader kind = *(const env_reader *)data;
+    request_rec *r = ctx->r;
+    const char *v;
+
+    if (arg == NULL || r == NULL || !is_identity_variable(arg) || !k8ssa_is_our_auth_type(r))
+        return arg ? httpd_read(ctx, kind, arg) : NULL;
+    if (r->user == NULL && apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) != NULL) {
+        *ctx->err = apr_psprintf(ctx->p, "Require reads %s before authentication, where "
+                                 "it is unset: begin the expression with "
+                                 "\"-n %%{REMOTE_USER} &&\" so that httpd asks for a "
+                                 "token first", arg);
+        return NULL;
+    }
+    if (kind == READ_ENV && (v = apr_table_get(r->notes, arg)) != NULL)
+        return v;
+    return apr_table_get(r->subprocess_env, arg);
+}
+
+/* Binds env() and reqenv() where their argument is one of the variables, or
+ * is computed (known only when evaluated); httpd binds the others. */
+static int lookup_variable(ap_expr_lookup_parms *parms)
+{
     int env;
 
-    if (parms->type != AP_EXPR_FUNC_STRING || parms->arg == NULL
-        || !is_identity_variable(parms->arg))
+    if (parms->type != AP_EXPR_FUNC_STRING)
         return DECLINED;
     env = ap_cstr_casecmp(parms->name, "env") == 0;
-    if (!env && ap_cstr_casecmp(parms->name, "reqenv") != 0
-        && ap_cstr_casecmp(parms->name, "v") != 0)
+    if (!env && ap_cstr_casecmp(parms->name, "reqenv") != 0)
         return DECLINED;
-    *parms->func = (const void *)read_identity_variable;
-    *parms->data = env ? env_marker : NULL;
+    if (parms->arg != NULL && !is_identity_variable(parms->arg))
+        return DECLINED;
+    *parms->func = (const void *)read_variable;
+    *parms->data = env ? &read_env_kind : &read_reqenv_kind;
     return OK;
 }
 
 void k8ssa_register_expr_lookup(void)
 {
     /* Before httpd's own lookup, which would bind env() itself. */
-    ap_hook_expr_lookup(lookup_identity_variable, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_expr_lookup(lookup_variable, NULL, NULL, APR_HOOK_FIRST);
 }
 
 void k8ssa_register_authz_providers(apr_pool_t *p)

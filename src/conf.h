@@ -142,8 +142,14 @@ int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_c
  * the handler. */
 int k8ssa_post_perdir_config(request_rec *r);
 int k8ssa_fixups(request_rec *r);
-/* Adds the response-headers filter where AuthK8sResponseHeaders is On. */
+/* Adds the response-headers filter where AuthK8sResponseHeaders is On in
+ * the request's location or one its redirect chain went through: for the
+ * answer (insert_filter) and for an error answer (insert_error_filter). */
 void k8ssa_insert_filter(request_rec *r);
+/* 1 on a WebSocket upgrade request (where a bearer entry is a credential). */
+int k8ssa_is_websocket_upgrade(request_rec *r);
+/* Pool cleanup wiping a copy of a token. */
+apr_status_t k8ssa_wipe_token_copy(void *token);
 /* Registers that filter (register_hooks). */
 void k8ssa_register_filters(void);
 

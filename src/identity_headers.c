@@ -25,6 +25,7 @@
 #include "http_request.h"
 #include "apr_strings.h"
 
+#include "bearer.h"
 #include "headers.h"
 #include "websocket.h"
 
@@ -307,6 +308,24 @@ int k8ssa_post_perdir_config(request_rec *r)
     return k8ssa_identity_apply(r, r->main == NULL && r->prev == NULL);
 }
 
+/* A token removed before the backend stays with the request, for a later
+ * redirect or sub-request that needs it (they share or copy headers_in). */
+static void keep_token(request_rec *r, const char *token, size_t len)
+{
+    k8ssa_request_state *st = k8ssa_request_state_of(r);
+    char *copy;
+
+    if (st == NULL) {
+        st = apr_pcalloc(r->pool, sizeof(*st));
+        ap_set_module_config(r->request_config, &auth_k8ssa_module, st);
+    }
+    if (st->token != NULL)
+        return;
+    copy = apr_pstrmemdup(r->pool, token, len);
+    apr_pool_cleanup_register(r->pool, copy, k8ssa_wipe_token_copy, apr_pool_cleanup_null);
+    st->token = copy;
+}
+
 /* Credentials the backend must not see, whether or not this request was
  * authenticated (Require ip may have let it through with a token): the
  * Authorization header under AuthK8sForwardToken Off, and WebSocket bearer
@@ -314,18 +333,32 @@ int k8ssa_post_perdir_config(request_rec *r)
 static void remove_credentials(request_rec *r, const k8ssa_dir_conf *d)
 {
     apr_array_header_t *values = apr_array_make(r->pool, 1, sizeof(const char *));
-    const char *others;
-    int had_entry = 0;
+    const char *authorization = apr_table_get(r->headers_in, "Authorization");
+    const char *value, *others = NULL, *token = NULL;
+    size_t off = 0, len = 0;
 
-    if (d->forward_token == 0)
+    if (d->forward_token == 0 && authorization != NULL) {
+        if (k8ssa_bearer_parse(authorization, &off, &len) == K8SSA_BEARER_OK)
+            keep_token(r, authorization + off, len);
         apr_table_unset(r->headers_in, "Authorization");
+    }
     apr_table_do(collect_values, values, r->headers_in, "Sec-WebSocket-Protocol", NULL);
     if (values->nelts == 0)
         return;
-    others = k8ssa_ws_other_protocols(r->pool, apr_array_pstrcat(r->pool, values, ','),
-                                      &had_entry);
-    if (!had_entry)
+    value = apr_array_pstrcat(r->pool, values, ',');
+    switch (k8ssa_ws_bearer(r->pool, value, &token, &others)) {
+    case K8SSA_WS_ABSENT:
         return;
+    case K8SSA_WS_FOUND:
+        /* what check_authn would take: the entry of an upgrade without
+         * Authorization */
+        if (authorization == NULL && k8ssa_is_websocket_upgrade(r))
+            keep_token(r, token, strlen(token));
+        memset((char *)token, 0, strlen(token));
+        break;
+    case K8SSA_WS_MALFORMED:
+        break;
+    }
     if (others != NULL)
         apr_table_setn(r->headers_in, "Sec-WebSocket-Protocol", others);
     else

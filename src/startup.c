@@ -99,12 +99,31 @@ static void find_authtype_uses(ap_directive_t *node, server_rec *main_s, apr_has
     }
 }
 
-/* The K8S_* variables exist from authentication on, but httpd evaluates a
- * `Require expr` (or an expr AuthzProviderAlias) without a user first unless
- * it names %{REMOTE_USER}: one that reads them and does not is judged before
- * authentication on every request (authz.c makes that read an error).
- * Returns how many such lines the configuration files hold (each logged);
- * .htaccess files are read later, per request. */
+/* 1 when the expression starts "-n %{REMOTE_USER} &&" (spaces and opening
+ * parentheses aside): false without a user, so httpd asks for a token before
+ * the rest, which ap_expr does not evaluate then, is read. */
+static int guarded_by_user(const char *e)
+{
+    static const char *const parts[] = { "-n", "%{REMOTE_USER}", "&&" };
+    size_t i, n;
+
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        while (*e == ' ' || *e == '\t' || (i == 0 && *e == '('))
+            e++;
+        n = strlen(parts[i]);
+        if (ap_cstr_casecmpn(e, parts[i], n) != 0)
+            return 0;
+        e += n;
+    }
+    return 1;
+}
+
+/* The K8S_* variables exist from authentication on, but mod_authz_core
+ * evaluates a `Require expr` (or an expr AuthzProviderAlias) without a user
+ * first: one that reads them must be false without a user before it does.
+ * Returns how many lines of the configuration files break that rule (each
+ * logged); .htaccess files, read per request, and names computed at run time
+ * meet the run-time check of authz.c instead. */
 static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
                                      apr_pool_t *ptemp)
 {
@@ -114,7 +133,7 @@ static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
     size_t i;
 
     for (; node != NULL; node = node->next) {
-        const char *args = node->args, *word = "";
+        const char *args = node->args, *word = "", *expr;
 
         if (args != NULL && ap_cstr_casecmp(node->directive, "Require") == 0) {
             word = ap_getword_conf(ptemp, &args);
@@ -122,18 +141,23 @@ static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
                 word = ap_getword_conf(ptemp, &args);
         } else if (args != NULL && ap_cstr_casecmp(node->directive, "<AuthzProviderAlias") == 0) {
             word = ap_getword_conf(ptemp, &args);
+            if (ap_cstr_casecmp(word, "expr") == 0)
+                (void)ap_getword_conf(ptemp, &args);   /* the alias name */
         }
-        for (i = 0; ap_cstr_casecmp(word, "expr") == 0 && i < sizeof(vars) / sizeof(vars[0]);
-             i++) {
-            if (ap_strcasestr(args, vars[i]) == NULL || ap_strcasestr(args, "%{REMOTE_USER}"))
-                continue;
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(016)
-                         "%s expr at %s:%d uses %s but not %%{REMOTE_USER}: httpd "
-                         "evaluates it before authentication, where %s is unset. Write it "
-                         "as Require expr \"-n %%{REMOTE_USER} && (...)\"",
-                         node->directive, node->filename, node->line_num, vars[i], vars[i]);
-            bad++;
-            break;
+        if (ap_cstr_casecmp(word, "expr") == 0) {
+            expr = ap_getword_conf(ptemp, &args);
+            for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+                if (ap_strcasestr(expr, vars[i]) == NULL || guarded_by_user(expr))
+                    continue;
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(016)
+                             "%s expr at %s:%d reads %s, which is unset until "
+                             "authentication, and httpd evaluates it without a user first: "
+                             "begin it with -n %%{REMOTE_USER} &&, as in Require expr "
+                             "\"-n %%{REMOTE_USER} && (...)\"",
+                             node->directive, node->filename, node->line_num, vars[i]);
+                bad++;
+                break;
+            }
         }
         if (node->first_child)
             bad += find_early_identity_exprs(node->first_child, main_s, ptemp);

@@ -28,15 +28,6 @@ static int keep_other_protocols(void *ctx, const char *element, size_t n)
     return 1;
 }
 
-const char *k8ssa_ws_other_protocols(apr_pool_t *p, const char *value, int *had_entry)
-{
-    bearer_entries b = { 0, NULL, 0 };
-    const char *others = k8ssa_list_filter(p, value, keep_other_protocols, &b, NULL);
-
-    *had_entry = b.entries > 0;
-    return others;
-}
-
 k8ssa_ws_status k8ssa_ws_bearer(apr_pool_t *p, const char *value, const char **token,
                                 const char **others)
 {

@@ -28,8 +28,4 @@ typedef enum {
 k8ssa_ws_status k8ssa_ws_bearer(apr_pool_t *p, const char *value, const char **token,
                                 const char **others);
 
-/* value without its bearer entries (NULL when nothing else remains), *had_entry
- * 1 when it held any: for removing the credential without decoding it. */
-const char *k8ssa_ws_other_protocols(apr_pool_t *p, const char *value, int *had_entry);
-
 #endif

@@ -492,35 +492,176 @@ def test_response_identity_headers_come_only_from_the_module(harness, start_http
 
 
 # --------------------------------------------------------------------------
-# K8S_* in expressions before authentication: an error, never ""
+# K8S_* in expressions before authentication: refused at startup where the
+# configuration shows it, an error at run time otherwise, never ""
 
 
-@pytest.mark.parametrize("expr", [
-    "%{REMOTE_USER} != 'x' && %{env:K8S_NAMESPACE} != 'kube-system'",
-    "%{REMOTE_USER} != 'x' && %{env:k8s_namespace} != 'kube-system'",
-    "%{REMOTE_USER} != 'x' && reqenv('K8S_NAMESPACE') != 'kube-system'",
-    "%{REMOTE_USER} != 'x' && v('K8S_Namespace') != 'kube-system'",
-], ids=["env", "lower-case", "reqenv", "v"])
-def test_k8s_variables_before_authentication_are_an_error(harness, start_httpd, api, expr):
-    """Naming %{REMOTE_USER} is not enough: this expression is true without a
-    user, so httpd would grant it before authentication."""
-    s = start_httpd(location("/x/", 'Require expr "%s"' % expr,
-                             backend=harness.echo.url + "/x/"))
+@pytest.mark.parametrize("require", [
+    "Require expr \"%{REMOTE_USER} != 'x' && %{env:K8S_NAMESPACE} != 'kube-system'\"",
+    "Require expr \"%{env:k8s_namespace} != 'kube-system'\"",
+    "Require expr \"%{env:K8S_NAMESPACE} == 'team-a' && -n %{REMOTE_USER}\"",
+    "Require expr \"reqenv('K8S_Namespace') == 'team-a'\"",
+], ids=["true-without-user", "lower-case", "user-checked-last", "reqenv"])
+def test_unguarded_k8s_expressions_fail_startup(apache_configtest, require):
+    rc, out = apache_configtest(location("/x/", require))
+    assert rc != 0
+    assert "K8SSA016" in out and "-n %{REMOTE_USER} &&" in out, out
+
+
+def test_guarded_k8s_expressions_start(apache_configtest):
+    rc, out = apache_configtest(location("/x/", """<RequireAny>
+    Require expr "-n %{REMOTE_USER} && %{env:K8S_NAMESPACE} != 'kube-system'"
+    Require expr "( -n %{REMOTE_USER}  &&(%{env:K8S_USER} =~ /^system:/))"
+</RequireAny>"""))
+    assert rc == 0, out
+
+
+def test_k8s_variables_before_authentication_are_an_error(harness, start_httpd, api):
+    """What the startup check cannot see: a name computed at run time, and
+    .htaccess files. Without a user the read is an error (500), never ""."""
+    docroot = harness.subdir("htdocs")
+    os.makedirs(os.path.join(docroot, "ht"))
+    write_file(os.path.join(docroot, "ht", "index.html"), "hello\n")
+    write_file(os.path.join(docroot, "ht", ".htaccess"),
+               "AuthType KubernetesServiceAccount\nAuthName \"%s\"\n"
+               "Require expr \"%%{REMOTE_USER} != 'x' && %%{env:K8S_NAMESPACE} != "
+               "'kube-system'\"\n" % helpers.REALM)
+    s = start_httpd("\n".join([
+        'DocumentRoot "%s"' % docroot,
+        '<Directory "%s">' % docroot,
+        "    AllowOverride AuthConfig",
+        "    Require all granted",
+        "</Directory>",
+        location("/computed/", "Require expr \"env('K8S_' . 'NAMESPACE') != 'kube-system'\"",
+                 backend=harness.echo.url + "/computed/"),
+    ]))
+    for path in ("/computed/", "/ht/"):
+        mark = s.log_mark()
+        assert raw_request(s, path, [])[0] == 500, path
+        assert raw_request(s, path, bearer_pairs(api.sa_token("team-a", "a")))[0] == 500
+        assert any("before authentication" in l and "K8S_NAMESPACE" in l
+                   for l in s.new_log_lines(mark)), "\n".join(s.new_log_lines(mark))
+    assert harness.echo.count == 0
+
+
+def test_k8s_variables_never_come_from_the_process_environment(harness, start_httpd, api):
+    """A pod may have K8S_NAMESPACE in its environment: in a location with
+    this AuthType only the module sets it; elsewhere env() is httpd's."""
+    e = harness.echo.url
+    s = start_httpd("".join([
+        location("/ns/", "Require expr \"-n %{REMOTE_USER} && "
+                         "%{env:K8S_NAMESPACE} == 'podns'\"", backend=e + "/ns/"),
+        "<Location /plain/>\n    RequestHeader set X-NS \"expr=%{env:K8S_NAMESPACE}\"\n"
+        "    ProxyPass " + e + "/plain/\n</Location>\n",
+    ]), env={"K8S_NAMESPACE": "podns"})
+    # alice is no service account: the module sets no K8S_NAMESPACE
+    assert raw_request(s, "/ns/", bearer_pairs(api.user_token("alice")))[0] in (401, 403)
+    assert raw_request(s, "/ns/", bearer_pairs(api.sa_token("podns", "a")))[0] == 200
+    status, _, body = raw_request(s, "/plain/", [])
+    assert status == 200
+    assert header_values(json.loads(body)["headers"], "X-NS") == ["podns"]
+
+
+def test_k8s_variables_outside_require_read_as_before(harness, start_httpd, api):
+    """Logs and headers that read K8S_* on anonymous requests: "" as in httpd,
+    no error, no lost log line."""
+    logpath = os.path.join(harness.workdir, "cond-%d.log" % os.getpid())
+    s = start_httpd("\n".join([
+        'CustomLog "%s" "%%h %%>s" "expr=%%{env:K8S_NAMESPACE} != \'monitoring\'"' % logpath,
+        location("/x/", 'Require valid-user\nHeader always set X-K8s-User '
+                        '"expr=%{env:K8S_USER}"', backend=harness.echo.url + "/x/"),
+    ]))
     mark = s.log_mark()
-    assert raw_request(s, "/x/", [])[0] == 500
-    assert any("read before authentication" in l and "k8s_namespace" in l.lower()
-               for l in s.new_log_lines(mark)), "\n".join(s.new_log_lines(mark))
-    assert harness.echo.count == 0
+    assert raw_request(s, "/x/", [])[0] == 401
+    status, hs, _ = raw_request(s, "/x/", bearer_pairs(api.sa_token("team-a", "log")))
+    assert status == 200
+    assert header_values(hs, "X-K8s-User") == ["system:serviceaccount:team-a:log"]
+    s.stop()
+    with open(logpath) as f:
+        assert [l.split()[1] for l in f.read().splitlines()] == ["401", "200"]
+    assert not [l for l in s.new_log_lines(mark) if ":error]" in l]
 
 
-def test_k8s_variables_in_provider_alias(harness, start_httpd, api, apache_configtest):
-    alias = ('<AuthzProviderAlias expr team-only "%{REMOTE_USER} != \'x\' && '
-             '%{env:K8S_NAMESPACE} == \'team-a\'">\n</AuthzProviderAlias>\n')
-    s = start_httpd(alias + location("/x/", "Require team-only",
-                                     backend=harness.echo.url + "/x/"))
-    assert raw_request(s, "/x/", [])[0] == 500
-    assert harness.echo.count == 0
-    rc, out = apache_configtest(
-        '<AuthzProviderAlias expr bad "%{env:k8s_user} == \'a\'">\n</AuthzProviderAlias>\n' +
-        location("/x/", "Require bad"))
-    assert rc != 0 and "K8SSA016" in out, out
+# --------------------------------------------------------------------------
+# Local redirects carry err_headers_out: a backend's identity headers never
+# reach the answer a gateway trusts
+
+
+REDIRECTING_CGI = """#!/bin/sh
+printf 'Location: %s\\r\\nX-Remote-User: admin\\r\\nX-Remote-Group: system:masters\\r\\n\\r\\n'
+"""
+FAILING_CGI = """#!/bin/sh
+printf 'Status: 500 Broken\\r\\nX-Remote-User: admin\\r\\nX-Remote-Group: system:masters\\r\\n\\r\\n'
+"""
+
+
+def test_backend_identity_headers_through_local_redirects(harness, start_httpd, api):
+    d = harness.subdir("redirecting")
+    for name, target in (("to-plain.cgi", "/plainpage/page.txt"),
+                         ("to-renamed.cgi", "/renamed/page.txt")):
+        write_file(os.path.join(d, name), REDIRECTING_CGI % target, 0o755)
+    write_file(os.path.join(d, "fails.cgi"), FAILING_CGI, 0o755)
+    pages = harness.subdir("pages")
+    write_file(os.path.join(pages, "page.txt"), "page\n")
+    s = start_httpd("\n".join([
+        'ScriptAlias /cg/ "%s/"' % d,
+        'Alias /plainpage/ "%s/"' % pages,
+        'Alias /renamed/ "%s/"' % pages,
+        '<Directory "%s">\n    Require all granted\n</Directory>' % pages,
+        location("/cg/", "Require valid-user\nAuthK8sResponseHeaders On"),
+        location("/renamed/", "Require valid-user\nAuthK8sResponseHeaders On\n"
+                              "AuthK8sUserHeader X-User"),
+    ]))
+    tok = api.sa_token("team-a", "fa")
+    user = "system:serviceaccount:team-a:fa"
+    status, hs, _ = raw_request(s, "/cg/to-plain.cgi", bearer_pairs(tok))
+    assert status == 200
+    assert header_values(hs, "X-Remote-User") == [] and header_values(hs, "X-Remote-Group") == []
+    status, hs, _ = raw_request(s, "/cg/to-renamed.cgi", bearer_pairs(tok))
+    assert status == 200
+    # /renamed/ writes the user as X-User, the groups under the default name
+    assert header_values(hs, "X-Remote-User") == []
+    assert header_values(hs, "X-User") == [user]
+    assert header_values(hs, "X-Remote-Group") == api.user_of(tok)["groups"]
+    status, hs, _ = raw_request(s, "/cg/fails.cgi", bearer_pairs(tok))
+    assert status == 500
+    assert header_values(hs, "X-Remote-User") == [] and header_values(hs, "X-Remote-Group") == []
+
+
+# --------------------------------------------------------------------------
+# A token removed under AuthK8sForwardToken Off still serves a later redirect
+
+
+def test_removed_token_serves_a_later_redirect(harness, start_httpd, api):
+    docroot = harness.subdir("fwdroot")
+    for sub in ("pub2", "api"):
+        os.makedirs(os.path.join(docroot, sub))
+    write_file(os.path.join(docroot, "api", "env.cgi"), CGI_SCRIPT, 0o755)
+    s = start_httpd("\n".join([
+        "LoadModule rewrite_module %s/mod_rewrite.so" % MODDIR,
+        "LoadModule mime_module %s/mod_mime.so" % MODDIR,
+        "TypesConfig /dev/null",
+        "AddHandler cgi-script .cgi",
+        'DocumentRoot "%s"' % docroot,
+        '<Directory "%s/pub2">' % docroot,
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "%s"' % helpers.REALM,
+        "    AuthK8sForwardToken Off",
+        "    Require all granted",
+        "    RewriteEngine On",
+        "    RewriteRule ^old$ /api/env.cgi",
+        "</Directory>",
+        '<Directory "%s/api">' % docroot,
+        "    Options +ExecCGI",
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "%s"' % helpers.REALM,
+        "    AuthK8sForwardToken Off",
+        "    Require valid-user",
+        "</Directory>",
+    ]))
+    tok = api.sa_token("team-a", "fwd")
+    status, _, body = raw_request(s, "/pub2/old", bearer_pairs(tok))
+    assert status == 200, body[:300]
+    env = cgi_env(body.decode())
+    assert env["K8S_USER"] == "system:serviceaccount:team-a:fwd"
+    assert "HTTP_AUTHORIZATION" not in env and tok not in body.decode()
