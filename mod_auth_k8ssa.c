@@ -2,11 +2,12 @@
  * mod_auth_k8ssa - authenticate Kubernetes service-account bearer tokens in
  * Apache httpd 2.4 through the API server's TokenReview.
  *
- * The module record and its hooks. The glue lives in src/conf.c (records and
- * directives), src/startup.c (checks, caches, per-child state), src/authn.c
- * (the request path), src/identity_headers.c (what the backend sees, on every
- * path a request takes) and src/authz.c (Require providers); the logic they call
- * lives in the other files of src/, free of httpd types where possible.
+ * The module record and its hooks. The glue, which uses httpd's types, lives
+ * in src/httpd/: conf.c (records and directives), startup.c (checks, caches,
+ * per-child state), authn.c (the request path), identity_headers.c (what the
+ * backend sees, on every path a request takes) and authz.c (Require
+ * providers). The logic they call lives in src/lib/, free of httpd types, so
+ * unit tests and fuzz targets reach it without a server.
  */
 #include "module.h"
 #include "conf.h"
@@ -22,7 +23,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(k8ssa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Identity headers: scrubbed for every request (main, sub-request,
      * redirect) before any access or auth hook, settled last before the
-     * handler, after mod_dir's index lookup (see src/identity_headers.c). */
+     * handler, after mod_dir's index lookup (see src/httpd/identity_headers.c). */
     ap_hook_post_perdir_config(k8ssa_post_perdir_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(k8ssa_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_config(k8ssa_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -1,5 +1,5 @@
 /*
- * fuzz_bearer.c - libFuzzer target for src/bearer.c.
+ * fuzz_bearer.c - libFuzzer target for src/lib/bearer.c.
  *
  * Invariants: on K8SSA_BEARER_OK the token slice lies inside the header, is
  * non-empty, at most K8SSA_BEARER_MAX_TOKEN long and a b64token; every other

@@ -1,5 +1,5 @@
 /*
- * fuzz_entry.c - libFuzzer target for src/entry.c.
+ * fuzz_entry.c - libFuzzer target for src/lib/entry.c.
  *
  * The raw input is a cache entry as a shared cache might hand it back,
  * decoded with a fixed secret and key. A raw input almost never carries a

@@ -1,5 +1,5 @@
 /*
- * fuzz_headers.c - libFuzzer target for src/headers.c.
+ * fuzz_headers.c - libFuzzer target for src/lib/headers.c.
  *
  * The input is split at its first NUL (or, failing that, newline) into a
  * header name and a configured name/prefix/extra key. Invariants: the

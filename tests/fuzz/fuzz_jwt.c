@@ -1,5 +1,5 @@
 /*
- * fuzz_jwt.c - libFuzzer target for src/jwt.c.
+ * fuzz_jwt.c - libFuzzer target for src/lib/jwt.c.
  *
  * The raw input is a bearer token, and also (base64url-encoded between a
  * header and a signature part) a JWT payload. Invariants: k8ssa_jwt_exp

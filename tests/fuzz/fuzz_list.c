@@ -1,6 +1,6 @@
 /*
- * fuzz_list.c - libFuzzer target for src/list.c and the Connection clean-up
- * of src/headers.c, on the input as a header value.
+ * fuzz_list.c - libFuzzer target for src/lib/list.c and the Connection clean-up
+ * of src/lib/headers.c, on the input as a header value.
  *
  * Invariants (against a reference splitter):
  *  - the result is NULL or the kept elements, in order, joined by ", ", and

@@ -1,5 +1,5 @@
 /*
- * fuzz_tokenreview.c - libFuzzer target for src/tokenreview.c.
+ * fuzz_tokenreview.c - libFuzzer target for src/lib/tokenreview.c.
  *
  * The raw input is an API server answer, parsed with and without requested
  * audiences. Invariants: AUTHENTICATED implies an identity whose username is

@@ -1,5 +1,5 @@
 /*
- * fuzz_websocket.c - libFuzzer target for src/websocket.c (k8ssa_ws_bearer).
+ * fuzz_websocket.c - libFuzzer target for src/lib/websocket.c (k8ssa_ws_bearer).
  *
  * Invariants, on the input as a Sec-WebSocket-Protocol value:
  *  - FOUND: the token is non-empty, a b64token, at most K8SSA_BEARER_MAX_TOKEN

@@ -1,6 +1,6 @@
 /*
- * test_bearer.c - unit tests of src/bearer.c (k8ssa_bearer_parse,
- * k8ssa_is_b64token) against the contract in src/bearer.h.
+ * test_bearer.c - unit tests of src/lib/bearer.c (k8ssa_bearer_parse,
+ * k8ssa_is_b64token) against the contract in src/lib/bearer.h.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
- * test_credential.c - unit tests of src/credential.c against
- * src/credential.h: reading, validating and reloading the token file.
+ * test_credential.c - unit tests of src/lib/credential.c against
+ * src/lib/credential.h: reading, validating and reloading the token file.
  */
 #include <stdarg.h>
 #include <stddef.h>

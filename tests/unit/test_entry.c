@@ -1,4 +1,4 @@
-/* Unit tests of src/entry.c: the cache entry codec and its MAC. */
+/* Unit tests of src/lib/entry.c: the cache entry codec and its MAC. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests of src/flight.c: request coalescing across threads. */
+/* Unit tests of src/lib/flight.c: request coalescing across threads. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * test_headers.c - unit tests of src/headers.c against src/headers.h.
+ * test_headers.c - unit tests of src/lib/headers.c against src/lib/headers.h.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_identity.c - unit tests of src/identity.c against src/identity.h.
+ * test_identity.c - unit tests of src/lib/identity.c against src/lib/identity.h.
  */
 #include <stdarg.h>
 #include <stddef.h>

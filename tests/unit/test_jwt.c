@@ -1,4 +1,4 @@
-/* Unit tests of src/jwt.c: the unverified exp of a JWT, base64url. */
+/* Unit tests of src/lib/jwt.c: the unverified exp of a JWT, base64url. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

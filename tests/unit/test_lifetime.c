@@ -1,4 +1,4 @@
-/* Unit tests of src/lifetime.c: freshness and keep-until of cached reviews. */
+/* Unit tests of src/lib/lifetime.c: freshness and keep-until of cached reviews. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

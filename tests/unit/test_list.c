@@ -1,6 +1,6 @@
 /*
- * test_list.c - unit tests of src/list.c (comma-separated header lists) and
- * of the Connection clean-up built on it (src/headers.c).
+ * test_list.c - unit tests of src/lib/list.c (comma-separated header lists) and
+ * of the Connection clean-up built on it (src/lib/headers.c).
  */
 #include "unit.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests of src/tokenkey.c: keyed token names. */
+/* Unit tests of src/lib/tokenkey.c: keyed token names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

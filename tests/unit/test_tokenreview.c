@@ -1,6 +1,6 @@
 /*
- * test_tokenreview.c - unit tests of src/tokenreview.c against
- * src/tokenreview.h: the request body (parsed back with json-c) and the
+ * test_tokenreview.c - unit tests of src/lib/tokenreview.c against
+ * src/lib/tokenreview.h: the request body (parsed back with json-c) and the
  * interpretation of well-formed, rejecting and hostile API server answers.
  */
 #include <stdarg.h>

@@ -1,8 +1,8 @@
 /*
- * test_websocket.c - unit tests of src/websocket.c (k8ssa_ws_bearer): the
+ * test_websocket.c - unit tests of src/lib/websocket.c (k8ssa_ws_bearer): the
  * bearer token of a WebSocket upgrade, carried as the Sec-WebSocket-Protocol
  * entry base64url.bearer.authorization.k8s.io.<unpadded base64url token>,
- * against the contract in src/websocket.h.
+ * against the contract in src/lib/websocket.h.
  */
 #include <stdarg.h>
 #include <stddef.h>
