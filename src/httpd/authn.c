@@ -1,7 +1,9 @@
 /*
- * authn.c - authentication of one request: identity headers scrubbed, the
- * Bearer token taken, its verdict found (cache, a concurrent review, or a
- * TokenReview of its own), the identity exported, the challenge written.
+ * authn.c - authentication of one request: the Bearer token taken (header,
+ * WebSocket entry, or the request this one derives from), its verdict found
+ * (cache, a concurrent review, or a TokenReview of its own), the identity
+ * handed to identity_headers.c, the challenge written; and the forward-auth
+ * handler and response-headers filter.
  */
 #include "module.h"
 #include "conf.h"

@@ -137,8 +137,8 @@ static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccoun
  * lines once without a user first, and an unset variable reads as "":
  * "%{env:K8S_NAMESPACE} != 'kube-system'" would let anybody in. So in a
  * location with this AuthType:
- *  - a Require line that reads one while the request has no user gets an
- *    evaluation error (500), never "": also from .htaccess, an
+ *  - a Require line that reads one while the request has no identity of
+ *    this module gets an evaluation error (500), never "": also from .htaccess, an
  *    AuthzProviderAlias, or a name computed at run time (startup.c refuses
  *    the forms it can see);
  *  - they come from the module only, never from httpd's process environment
@@ -163,8 +163,8 @@ static int is_identity_variable(const char *name)
     return 0;
 }
 
-/* httpd's env(): the request's notes, its environment, the connection's
- * notes, the process environment; reqenv(): the request's environment. */
+/* httpd's env(): the request's notes, its environment, then the process
+ * environment; reqenv(): the request's environment (util_expr_eval.c). */
 static const char *httpd_read(ap_expr_eval_ctx_t *ctx, env_reader kind, const char *name)
 {
     const char *v;
@@ -174,8 +174,6 @@ static const char *httpd_read(ap_expr_eval_ctx_t *ctx, env_reader kind, const ch
     if (ctx->r && (v = apr_table_get(ctx->r->notes, name)) != NULL)
         return v;
     if (ctx->r && (v = apr_table_get(ctx->r->subprocess_env, name)) != NULL)
-        return v;
-    if (ctx->c && (v = apr_table_get(ctx->c->notes, name)) != NULL)
         return v;
     return getenv(name);
 }
@@ -188,7 +186,10 @@ static const char *read_variable(ap_expr_eval_ctx_t *ctx, const void *data, cons
 
     if (arg == NULL || r == NULL || !is_identity_variable(arg) || !k8ssa_is_our_auth_type(r))
         return arg ? httpd_read(ctx, kind, arg) : NULL;
-    if (r->user == NULL && apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) != NULL) {
+    /* Not r->user == NULL: another module (SSLUserName) may have set one
+     * before the pass without authentication; only this module's identity
+     * sets the variables. */
+    if (k8ssa_identity_of(r) == NULL && apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE)) {
         *ctx->err = apr_psprintf(ctx->p, "Require reads %s before authentication, where "
                                  "it is unset: begin the expression with "
                                  "\"-n %%{REMOTE_USER} &&\" so that httpd asks for a "

@@ -188,8 +188,8 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
 
     remove_named(r, r->headers_in, &names, from_client);
     clean_connection(r, &names, from_client);
-    scan.names = &names;
 
+    scan.names = &names;
     scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
     apr_table_do(collect_identity_variables, &scan, r->subprocess_env, NULL);
     for (j = 0; j < scan.found->nelts; j++)
@@ -266,7 +266,6 @@ int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_c
     }
     return OK;
 }
-
 
 static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
 {

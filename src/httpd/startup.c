@@ -106,9 +106,12 @@ static int guarded_by_user(const char *e)
 {
     static const char *const parts[] = { "-n", "%{REMOTE_USER}", "&&" };
     size_t i, n;
+    int open = 0;
 
     for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        while (*e == ' ' || *e == '\t' || (i == 0 && *e == '('))
+        /* "(-n %{REMOTE_USER}) &&" too */
+        while (*e == ' ' || *e == '\t' || (i == 0 && *e == '(' && ++open)
+               || (i == 2 && *e == ')' && open-- > 0))
             e++;
         n = strlen(parts[i]);
         if (ap_cstr_casecmpn(e, parts[i], n) != 0)
@@ -116,6 +119,15 @@ static int guarded_by_user(const char *e)
         e += n;
     }
     return 1;
+}
+
+/* The expression of a `Require expr` line as mod_authz_core takes it: the
+ * quoted word, or else the whole rest of the line. */
+static const char *expression_of(apr_pool_t *p, const char *args)
+{
+    while (*args == ' ' || *args == '\t')
+        args++;
+    return *args == '"' || *args == '\'' ? ap_getword_conf(p, &args) : args;
 }
 
 /* The K8S_* variables exist from authentication on, but mod_authz_core
@@ -145,7 +157,7 @@ static int find_early_identity_exprs(ap_directive_t *node, server_rec *main_s,
                 (void)ap_getword_conf(ptemp, &args);   /* the alias name */
         }
         if (ap_cstr_casecmp(word, "expr") == 0) {
-            expr = ap_getword_conf(ptemp, &args);
+            expr = expression_of(ptemp, args);
             for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
                 if (ap_strcasestr(expr, vars[i]) == NULL || guarded_by_user(expr))
                     continue;

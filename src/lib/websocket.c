@@ -44,6 +44,7 @@ k8ssa_ws_status k8ssa_ws_bearer(apr_pool_t *p, const char *value, const char **t
         if (n <= 0 || n > K8SSA_BEARER_MAX_TOKEN || !k8ssa_is_b64token((char *)buf, (size_t)n))
             return K8SSA_WS_MALFORMED;
         *token = apr_pstrmemdup(p, (char *)buf, (apr_size_t)n);
+        memset(buf, 0, (size_t)n);  /* the caller owns (and wipes) the copy */
     }
     return K8SSA_WS_FOUND;
 }

@@ -501,7 +501,9 @@ def test_response_identity_headers_come_only_from_the_module(harness, start_http
     "Require expr \"%{env:k8s_namespace} != 'kube-system'\"",
     "Require expr \"%{env:K8S_NAMESPACE} == 'team-a' && -n %{REMOTE_USER}\"",
     "Require expr \"reqenv('K8S_Namespace') == 'team-a'\"",
-], ids=["true-without-user", "lower-case", "user-checked-last", "reqenv"])
+    # unquoted: mod_authz_core takes the whole rest of the line
+    "Require expr %{REQUEST_METHOD} != 'X' && %{env:K8S_NAMESPACE} != 'kube-system'",
+], ids=["true-without-user", "lower-case", "user-checked-last", "reqenv", "unquoted"])
 def test_unguarded_k8s_expressions_fail_startup(apache_configtest, require):
     rc, out = apache_configtest(location("/x/", require))
     assert rc != 0
@@ -512,6 +514,8 @@ def test_guarded_k8s_expressions_start(apache_configtest):
     rc, out = apache_configtest(location("/x/", """<RequireAny>
     Require expr "-n %{REMOTE_USER} && %{env:K8S_NAMESPACE} != 'kube-system'"
     Require expr "( -n %{REMOTE_USER}  &&(%{env:K8S_USER} =~ /^system:/))"
+    Require expr "(-n %{REMOTE_USER}) && %{env:K8S_UID} != ''"
+    Require expr -n %{REMOTE_USER} && %{env:K8S_GROUPS} =~ /admins/
 </RequireAny>"""))
     assert rc == 0, out
 
@@ -542,6 +546,43 @@ def test_k8s_variables_before_authentication_are_an_error(harness, start_httpd, 
         assert any("before authentication" in l and "K8S_NAMESPACE" in l
                    for l in s.new_log_lines(mark)), "\n".join(s.new_log_lines(mark))
     assert harness.echo.count == 0
+
+
+def test_another_modules_user_does_not_unlock_k8s_variables(harness, start_httpd, api):
+    """SSLUserName sets r->user from a client certificate before the pass
+    without authentication: "-n %{REMOTE_USER}" is then true, but K8S_* are
+    still unset. Reading them is an error (500), not a grant without token."""
+    import ssl
+    import http.client
+    port2 = helpers.free_port()
+    pki = harness.pki
+    s = start_httpd("\n".join([
+        "LoadModule ssl_module %s/mod_ssl.so" % MODDIR,
+        "Listen 127.0.0.1:%d" % port2,
+        "<VirtualHost 127.0.0.1:%d>" % port2,
+        "    SSLEngine on",
+        '    SSLCertificateFile "%s"' % pki.server_cert,
+        '    SSLCertificateKeyFile "%s"' % pki.server_key,
+        '    SSLCACertificateFile "%s"' % pki.ca_cert,
+        "    SSLVerifyClient optional",
+        "    SSLUserName SSL_CLIENT_S_DN_CN",
+        location("/team/", "Require expr \"-n %{REMOTE_USER} && "
+                           "%{env:K8S_NAMESPACE} != 'kube-system'\"",
+                 backend=harness.echo.url + "/team/"),
+        "</VirtualHost>",
+    ]))
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    ctx.load_cert_chain(pki.client_cert, pki.client_key)
+    c = http.client.HTTPSConnection("127.0.0.1", port2, context=ctx, timeout=30)
+    try:
+        c.request("GET", "/team/")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 500
+    finally:
+        c.close()
+    assert harness.echo.count == 0
+    assert any("before authentication" in l for l in s.error_log().splitlines())
 
 
 def test_k8s_variables_never_come_from_the_process_environment(harness, start_httpd, api):
