@@ -416,7 +416,7 @@ int k8ssa_check_authn(request_rec *r)
     }
     r->user = apr_pstrdup(r->pool, st->id->username);
     st->user = r->user;
-    return k8ssa_identity_apply(r, 0);
+    return k8ssa_identity_export(r);
 }
 
 /* RFC 6750 section 3 challenge; the error tells the client what went wrong. */

@@ -135,6 +135,9 @@ const k8ssa_identity *k8ssa_identity_of(request_rec *r);
 int k8ssa_identity_apply(request_rec *r, int from_client);
 /* Removes from t (response headers) whatever stands under d's identity names. */
 void k8ssa_remove_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d);
+/* Exports the identity this module authenticated for r, if any, without a
+ * scrub first (check_authn: post_perdir_config scrubbed already). */
+int k8ssa_identity_export(request_rec *r);
 /* The identity headers of d for id into t (request or response headers). */
 int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
                                const k8ssa_identity *id);

@@ -12,7 +12,8 @@
  *    sub-request, internal redirect) as soon as its configuration is known,
  *    before any access, authentication or authorization hook sees it;
  *  - in check_authn, right after a verdict, so that Require (expr) and
- *    mod_rewrite see the identity;
+ *    mod_rewrite see the identity (k8ssa_identity_export: the scrub of
+ *    post_perdir_config still holds there);
  *  - in fixups, last: httpd skips authentication for a sub-request or a
  *    redirect under the configuration of the request it derives from (it
  *    copies r->user), and mod_dir's index lookup swaps the main request's
@@ -285,6 +286,15 @@ static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_ide
     if (d->forward_token == 0)
         apr_table_unset(r->headers_in, "Authorization");
     return OK;
+}
+
+int k8ssa_identity_export(request_rec *r)
+{
+    const k8ssa_identity *id = k8ssa_identity_of(r);
+
+    return id != NULL ? put_identity(r, ap_get_module_config(r->per_dir_config,
+                                                             &auth_k8ssa_module), id)
+                      : OK;
 }
 
 int k8ssa_identity_apply(request_rec *r, int from_client)
