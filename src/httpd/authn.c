@@ -152,7 +152,8 @@ static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const token_name 
                           k8ssa_cache_spec(sc->cache), tn->fp);
         return 0;
     }
-    es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn->key, buf, len, e);
+    es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn->key, K8SSA_ENTRY_TOKEN,
+                            buf, len, e);
     if (es != K8SSA_ENTRY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(028)
                       "ignoring the AuthK8sCache %s entry of token %s: %s",
@@ -175,7 +176,8 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const toke
     apr_status_t rv;
 
     memset(&e, 0, sizeof(e));
-    e.authenticated = res->outcome == K8SSA_REVIEW_AUTHENTICATED;
+    e.kind = K8SSA_ENTRY_TOKEN;
+    e.positive = res->outcome == K8SSA_REVIEW_AUTHENTICATED;
     e.id = res->id;
     e.reviewed_at = apr_time_now();
     /* Unverified, and only ever used to shorten a positive entry's life. */
@@ -201,7 +203,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const toke
     }
     /* A rejection that is not stored must still end an earlier positive
      * entry: stale-if-error would otherwise bring a revoked token back. */
-    if (sc->cache != NULL && !e.authenticated && rv != APR_SUCCESS)
+    if (sc->cache != NULL && !e.positive && rv != APR_SUCCESS)
         k8ssa_cache_remove(sc->cache, r->server, tn->key, r->pool);
     return buf;
 }
@@ -256,7 +258,7 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     if (sc->cache != NULL && cache_lookup(r, sc, &tn, &cached)) {
         switch (k8ssa_freshness_of(&cached, apr_time_now(), &lt)) {
         case K8SSA_FRESH:
-            return use_verdict(r, st, cached.authenticated ? cached.id : NULL);
+            return use_verdict(r, st, cached.positive ? cached.id : NULL);
         case K8SSA_STALE:
             stale = &cached;
             break;
@@ -276,9 +278,9 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
         if (shared == NULL)
             return outcome == OK ? authenticate_uncached(r, sc, d, st, token, &tn)
                                  : serve_stale(r, st, stale, tn.fp, outcome);
-        if (k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn.key, shared, len, &e)
-            == K8SSA_ENTRY_OK)
-            return use_verdict(r, st, e.authenticated ? e.id : NULL);
+        if (k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn.key, K8SSA_ENTRY_TOKEN,
+                               shared, len, &e) == K8SSA_ENTRY_OK)
+            return use_verdict(r, st, e.positive ? e.id : NULL);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (role == K8SSA_FLIGHT_TIMEOUT) {

@@ -2,12 +2,13 @@
  * entry.c - cache entry codec.
  *
  * Layout (integers big-endian):
- *   u8 version | u8 flags (bit 0: authenticated) | i64 reviewed_at (us)
- *   | i64 token_exp (s)
- *   positive only: str username | str uid | u16 n, str groups[n]
+ *   u8 version | u8 kind | u8 flags (bit 0: positive) | i64 reviewed_at (us)
+ *   | i64 token_exp (s; 0 for access decisions)
+ *   positive token reviews only:
+ *                  str username | str uid | u16 n, str groups[n]
  *                  | u16 n, { str key | u16 m, str values[m] }[n]
  *                  | u16 n, str audiences[n]
- *   | mac[32] = HMAC-SHA256(secret, "k8ssa-entry-v1" | key | everything before)
+ *   | mac[32] = HMAC-SHA256(secret, "k8ssa-entry-v2" | key | everything before)
  * where str = u16 length | bytes.
  */
 #include "entry.h"
@@ -19,7 +20,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-#define MAC_CONTEXT "k8ssa-entry-v1"
+#define MAC_CONTEXT "k8ssa-entry-v2"
 
 typedef struct {
     unsigned char *buf;
@@ -92,12 +93,15 @@ k8ssa_entry_status k8ssa_entry_encode(const unsigned char *mac_secret, size_t se
     const k8ssa_identity *id = e->id;
     size_t i, j;
 
+    if (e->kind != K8SSA_ENTRY_TOKEN && e->kind != K8SSA_ENTRY_ACCESS)
+        return K8SSA_ENTRY_MALFORMED;
     w.cap -= K8SSA_ENTRY_MAC_LEN;  /* room for the MAC */
     put_u8(&w, K8SSA_ENTRY_VERSION);
-    put_u8(&w, e->authenticated ? 1 : 0);
+    put_u8(&w, (unsigned)e->kind);
+    put_u8(&w, e->positive ? 1 : 0);
     put_i64(&w, (int64_t)e->reviewed_at);
-    put_i64(&w, e->token_exp);
-    if (e->authenticated) {
+    put_i64(&w, e->kind == K8SSA_ENTRY_TOKEN ? e->token_exp : 0);
+    if (e->kind == K8SSA_ENTRY_TOKEN && e->positive) {
         put_str(&w, id->username);
         put_str(&w, id->uid ? id->uid : "");
         put_u16(&w, id->ngroups);
@@ -248,7 +252,8 @@ static k8ssa_entry_status malformed(k8ssa_entry *out)
 k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_secret,
                                       size_t secret_len,
                                       const unsigned char key[K8SSA_TOKENKEY_LEN],
-                                      const unsigned char *buf, size_t len, k8ssa_entry *out)
+                                      k8ssa_entry_kind kind, const unsigned char *buf,
+                                      size_t len, k8ssa_entry *out)
 {
     unsigned char want[K8SSA_ENTRY_MAC_LEN];
     reader r;
@@ -268,6 +273,8 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
     r.bad = 0;
     if (get_u8(&r) != K8SSA_ENTRY_VERSION)
         return K8SSA_ENTRY_BAD_VERSION;
+    if (get_u8(&r) != (unsigned)kind)
+        return K8SSA_ENTRY_WRONG_KIND;
     flags = get_u8(&r);
     out->reviewed_at = (apr_time_t)get_i64(&r);
     out->token_exp = get_i64(&r);
@@ -276,8 +283,11 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
         || out->token_exp > K8SSA_JWT_MAX_EXP || out->reviewed_at < 0
         || out->reviewed_at > apr_time_from_sec(K8SSA_JWT_MAX_EXP))
         return malformed(out);
-    out->authenticated = (int)(flags & 1u);
-    if (out->authenticated && (out->id = get_identity(&r)) == NULL)
+    if (kind == K8SSA_ENTRY_ACCESS && out->token_exp != 0)
+        return malformed(out);
+    out->kind = kind;
+    out->positive = (int)(flags & 1u);
+    if (kind == K8SSA_ENTRY_TOKEN && out->positive && (out->id = get_identity(&r)) == NULL)
         return malformed(out);
     if (r.bad || r.pos != r.len)
         return malformed(out);
@@ -292,6 +302,7 @@ const char *k8ssa_entry_status_reason(k8ssa_entry_status st)
     case K8SSA_ENTRY_FORGED:
         return "entry does not verify (forged, corrupted or another secret)";
     case K8SSA_ENTRY_BAD_VERSION: return "entry of another format version";
+    case K8SSA_ENTRY_WRONG_KIND:  return "entry of another kind (token review / access decision)";
     case K8SSA_ENTRY_MALFORMED:   return "entry is truncated or malformed";
     }
     return "unknown";

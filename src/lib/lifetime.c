@@ -19,7 +19,7 @@ k8ssa_freshness k8ssa_freshness_of(const k8ssa_entry *e, apr_time_t now,
 
     if (e->reviewed_at > now + K8SSA_CLOCK_SKEW)
         return K8SSA_EXPIRED;
-    if (!e->authenticated)
+    if (!e->positive)
         return now < e->reviewed_at + l->negative_ttl ? K8SSA_FRESH : K8SSA_EXPIRED;
     if (now < min_end(e->reviewed_at + l->ttl, exp))
         return K8SSA_FRESH;
@@ -33,7 +33,7 @@ apr_time_t k8ssa_keep_until(const k8ssa_entry *e, apr_time_t now,
 {
     apr_time_t until;
 
-    if (!e->authenticated)
+    if (!e->positive)
         until = longest->negative_ttl > 0 ? e->reviewed_at + longest->negative_ttl : 0;
     else
         until = min_end(e->reviewed_at + longest->ttl + longest->stale_if_error,

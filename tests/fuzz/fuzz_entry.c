@@ -40,10 +40,10 @@ static int strs_equal(const char *const *a, size_t na, const char *const *b, siz
 
 static int entries_equal(const k8ssa_entry *a, const k8ssa_entry *b)
 {
-    if (a->authenticated != b->authenticated || a->reviewed_at != b->reviewed_at
+    if (a->positive != b->positive || a->reviewed_at != b->reviewed_at
         || a->token_exp != b->token_exp)
         return 0;
-    if (!a->authenticated)
+    if (!a->positive)
         return a->id == NULL && b->id == NULL;
     const k8ssa_identity *x = a->id, *y = b->id;
     if (strcmp(x->username, y->username) != 0 || strcmp(x->uid, y->uid) != 0
@@ -59,24 +59,37 @@ static int entries_equal(const k8ssa_entry *a, const k8ssa_entry *b)
     return 1;
 }
 
-static void check_decode(const unsigned char *buf, size_t len)
+/* The input as an entry of one kind: whatever it decodes to obeys the
+ * rules of that kind, and is refused as the other kind. */
+static void check_decode_as(const unsigned char *buf, size_t len, k8ssa_entry_kind kind)
 {
     static unsigned char again[K8SSA_ENTRY_MAX];
     k8ssa_entry e, e2;
-    k8ssa_entry_status st = k8ssa_entry_decode(pool, secret, sizeof(secret), key, buf, len, &e);
+    k8ssa_entry_kind other_kind = kind == K8SSA_ENTRY_TOKEN ? K8SSA_ENTRY_ACCESS
+                                                            : K8SSA_ENTRY_TOKEN;
+    k8ssa_entry_status st = k8ssa_entry_decode(pool, secret, sizeof(secret), key, kind, buf,
+                                               len, &e);
 
     CHECK(st == K8SSA_ENTRY_OK || st == K8SSA_ENTRY_FORGED || st == K8SSA_ENTRY_BAD_VERSION
-          || st == K8SSA_ENTRY_MALFORMED);
+          || st == K8SSA_ENTRY_WRONG_KIND || st == K8SSA_ENTRY_MALFORMED);
     CHECK(k8ssa_entry_status_reason(st) != NULL);
-    if (st != K8SSA_ENTRY_OK)
+    if (st != K8SSA_ENTRY_OK) {
+        CHECK(e.id == NULL && e.positive == 0);
         return;
+    }
     CHECK(len > K8SSA_ENTRY_MAC_LEN && len <= K8SSA_ENTRY_MAX);
-    CHECK(e.authenticated == 0 || e.authenticated == 1);
+    CHECK(e.kind == kind);
+    CHECK(e.positive == 0 || e.positive == 1);
     CHECK(e.token_exp >= 0);
-    if (e.authenticated)
+    if (kind == K8SSA_ENTRY_TOKEN && e.positive) {
         check_identity(e.id);
-    else
+    } else {
         CHECK(e.id == NULL);
+        if (kind == K8SSA_ENTRY_ACCESS)
+            CHECK(e.token_exp == 0);
+    }
+    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), key, other_kind, buf, len, &e2)
+          == K8SSA_ENTRY_WRONG_KIND);
 
     /* canonical: re-encoding gives the very same bytes */
     size_t len2 = 0;
@@ -84,7 +97,7 @@ static void check_decode(const unsigned char *buf, size_t len)
           == K8SSA_ENTRY_OK);
     CHECK(len2 == len);
     CHECK(memcmp(again, buf, len) == 0);
-    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), key, again, len2, &e2)
+    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), key, kind, again, len2, &e2)
           == K8SSA_ENTRY_OK);
     CHECK(entries_equal(&e, &e2));
 
@@ -92,8 +105,14 @@ static void check_decode(const unsigned char *buf, size_t len)
     unsigned char other[K8SSA_TOKENKEY_LEN];
     memcpy(other, key, sizeof(other));
     other[0] ^= 1;
-    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), other, buf, len, &e2)
+    CHECK(k8ssa_entry_decode(pool, secret, sizeof(secret), other, kind, buf, len, &e2)
           == K8SSA_ENTRY_FORGED);
+}
+
+static void check_decode(const unsigned char *buf, size_t len)
+{
+    check_decode_as(buf, len, K8SSA_ENTRY_TOKEN);
+    check_decode_as(buf, len, K8SSA_ENTRY_ACCESS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -113,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= K8SSA_ENTRY_MAC_LEN) {
         k8ssa_hmac *h = k8ssa_hmac_new(secret, sizeof(secret));
         CHECK(h != NULL);
-        CHECK(k8ssa_hmac_update(h, "k8ssa-entry-v1", 15));
+        CHECK(k8ssa_hmac_update(h, "k8ssa-entry-v2", 15));
         CHECK(k8ssa_hmac_update(h, key, sizeof(key)));
         CHECK(k8ssa_hmac_update(h, buf, size - K8SSA_ENTRY_MAC_LEN));
         CHECK(k8ssa_hmac_final(h, buf + size - K8SSA_ENTRY_MAC_LEN));

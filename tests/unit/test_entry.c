@@ -61,13 +61,13 @@ static const k8ssa_identity minimal_id = { "u", "", NULL, 0, NULL, 0, NULL, 0 };
 
 static k8ssa_entry positive(const k8ssa_identity *id)
 {
-    k8ssa_entry e = { 1, REVIEWED_AT, TOKEN_EXP, id };
+    k8ssa_entry e = { 1, REVIEWED_AT, TOKEN_EXP, id, K8SSA_ENTRY_TOKEN };
     return e;
 }
 
 static k8ssa_entry negative(void)
 {
-    k8ssa_entry e = { 0, REVIEWED_AT, 0, NULL };
+    k8ssa_entry e = { 0, REVIEWED_AT, 0, NULL, K8SSA_ENTRY_TOKEN };
     return e;
 }
 
@@ -98,10 +98,10 @@ static void assert_ids_equal(const k8ssa_identity *a, const k8ssa_identity *b)
 
 static void assert_entries_equal(const k8ssa_entry *a, const k8ssa_entry *b)
 {
-    assert_int_equal(a->authenticated, b->authenticated);
+    assert_int_equal(a->positive, b->positive);
     assert_int_equal(a->reviewed_at, b->reviewed_at);
     assert_int_equal(a->token_exp, b->token_exp);
-    if (a->authenticated)
+    if (a->positive)
         assert_ids_equal(a->id, b->id);
     else
         assert_null(b->id);
@@ -128,7 +128,7 @@ static k8ssa_entry_status decode_with(apr_pool_t *p, const unsigned char *sec, s
     assert_non_null(copy);
     if (len)
         memcpy(copy, buf, len);
-    st = k8ssa_entry_decode(p, sec, seclen, k, copy, len, out);
+    st = k8ssa_entry_decode(p, sec, seclen, k, K8SSA_ENTRY_TOKEN, copy, len, out);
     free(copy);
     return st;
 }
@@ -185,7 +185,7 @@ static void test_roundtrip_minimal(void **state)
     assert_int_equal(out.id->nextra, 0);
     assert_int_equal(out.id->naudiences, 0);
     /* minimal layout: 18 header bytes, username "u", uid "", three zero counts, MAC */
-    assert_int_equal(len, 18 + 3 + 2 + 2 + 2 + 2 + K8SSA_ENTRY_MAC_LEN);
+    assert_int_equal(len, 19 + 3 + 2 + 2 + 2 + 2 + K8SSA_ENTRY_MAC_LEN);
 }
 
 static void test_roundtrip_negative(void **state)
@@ -201,7 +201,7 @@ static void test_roundtrip_negative(void **state)
     /* a negative entry carries no identity, even if one is passed */
     e.id = &full_id;
     len = encode(&e, buf);
-    assert_int_equal(len, 18 + K8SSA_ENTRY_MAC_LEN);
+    assert_int_equal(len, 19 + K8SSA_ENTRY_MAC_LEN);
 }
 
 static void test_authenticated_is_boolean(void **state)
@@ -210,10 +210,10 @@ static void test_authenticated_is_boolean(void **state)
     unsigned char buf[K8SSA_ENTRY_MAX];
     size_t len;
 
-    e.authenticated = 42;
+    e.positive = 42;
     len = encode(&e, buf);
     assert_int_equal(decode(*state, buf, len, &out), K8SSA_ENTRY_OK);
-    assert_int_equal(out.authenticated, 1);
+    assert_int_equal(out.positive, 1);
 }
 
 /* --- the MAC --- */
@@ -235,7 +235,7 @@ static void test_mac_binds_key_and_secret(void **state)
         assert_int_equal(decode_with(p, secret, 32, other, buf, len, &out), K8SSA_ENTRY_FORGED);
     }
     /* a forged entry yields nothing */
-    assert_int_equal(out.authenticated, 0);
+    assert_int_equal(out.positive, 0);
     assert_null(out.id);
     /* negative entries too */
     e = negative();
@@ -244,13 +244,13 @@ static void test_mac_binds_key_and_secret(void **state)
     assert_int_equal(decode_with(p, secret2, 32, key, buf, len, &out), K8SSA_ENTRY_FORGED);
 }
 
-/* entry.c: HMAC-SHA256(secret, "k8ssa-entry-v1\0" | key | body), appended. */
+/* entry.c: HMAC-SHA256(secret, "k8ssa-entry-v2\0" | key | body), appended. */
 static void sign(const unsigned char *sec, size_t seclen, const unsigned char *k,
                  const unsigned char *body, size_t n, unsigned char mac[K8SSA_ENTRY_MAC_LEN])
 {
     k8ssa_hmac *h = k8ssa_hmac_new(sec, seclen);
     assert_non_null(h);
-    assert_true(k8ssa_hmac_update(h, "k8ssa-entry-v1", 15));
+    assert_true(k8ssa_hmac_update(h, "k8ssa-entry-v2", 15));
     assert_true(k8ssa_hmac_update(h, k, K8SSA_TOKENKEY_LEN));
     assert_true(k8ssa_hmac_update(h, body, n));
     assert_true(k8ssa_hmac_final(h, mac));
@@ -380,6 +380,7 @@ static void b_head(body *b, unsigned version, unsigned flags, int64_t exp)
 {
     b->len = 0;
     b_u8(b, version);
+    b_u8(b, K8SSA_ENTRY_TOKEN);
     b_u8(b, flags);
     b_i64(b, REVIEWED_AT);
     b_i64(b, exp);
@@ -410,7 +411,7 @@ static void expect_signed(apr_pool_t *p, body *b, k8ssa_entry_status want, const
  */
 static void b_positive_with(body *b, int which, const char *s, size_t n)
 {
-    b_head(b, 1, 1, TOKEN_EXP);
+    b_head(b, K8SSA_ENTRY_VERSION, 1, TOKEN_EXP);
     if (which == 0) b_strn(b, s, n); else b_str(b, "user");
     if (which == 1) b_strn(b, s, n); else b_str(b, "uid");
     b_u16(b, 2);
@@ -436,7 +437,7 @@ static void test_crafted_valid(void **state)
     for (which = 0; which < 6; which++) {
         b_positive_with(b, which, "s\xc3\xa9", 3);
         assert_int_equal(decode_signed(*state, b, &out), K8SSA_ENTRY_OK);
-        assert_int_equal(out.authenticated, 1);
+        assert_int_equal(out.positive, 1);
         assert_int_equal(out.reviewed_at, REVIEWED_AT);
         assert_int_equal(out.token_exp, TOKEN_EXP);
         assert_int_equal(out.id->ngroups, 2);
@@ -445,14 +446,14 @@ static void test_crafted_valid(void **state)
         assert_int_equal(out.id->naudiences, 1);
     }
     assert_string_equal(out.id->audiences[0], "s\xc3\xa9");
-    b_head(b, 1, 0, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
     expect_signed(*state, b, K8SSA_ENTRY_OK, "negative");
     free(b);
 }
 
 static void test_crafted_bad_version(void **state)
 {
-    static const unsigned versions[] = { 0, 2, 3, 0x7f, 0x80, 0xff };
+    static const unsigned versions[] = { 0, 1, 3, 0x7f, 0x80, 0xff };
     body *b = malloc(sizeof(*b));
     size_t i;
 
@@ -465,7 +466,7 @@ static void test_crafted_bad_version(void **state)
         expect_signed(*state, b, K8SSA_ENTRY_BAD_VERSION, "positive of another version");
         /* a newer version may be laid out any way: two bytes */
         b->len = 2;
-        expect_signed(*state, b, K8SSA_ENTRY_BAD_VERSION, "version and flags only");
+        expect_signed(*state, b, K8SSA_ENTRY_BAD_VERSION, "version and kind only");
     }
     free(b);
 }
@@ -478,10 +479,10 @@ static void test_crafted_flags(void **state)
 
     assert_non_null(b);
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        b_head(b, 1, flags[i], 0);
+        b_head(b, K8SSA_ENTRY_VERSION, flags[i], 0);
         expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "unknown flags, negative layout");
         b_positive_with(b, -1, "", 0);
-        b->buf[1] = (unsigned char)flags[i];
+        b->buf[2] = (unsigned char)flags[i];
         expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "unknown flags, positive layout");
     }
     free(b);
@@ -491,27 +492,27 @@ static void test_crafted_token_exp(void **state)
 {
     body *b = malloc(sizeof(*b));
     assert_non_null(b);
-    b_head(b, 1, 0, -1);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, -1);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "negative exp -1");
-    b_head(b, 1, 0, INT64_MIN);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, INT64_MIN);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "negative exp INT64_MIN");
     b_positive_with(b, -1, "", 0);
-    b->buf[10] = 0x80;   /* token_exp's top byte: negative */
+    b->buf[11] = 0x80;   /* token_exp's top byte: negative */
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "positive, negative exp");
-    b_head(b, 1, 0, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
     expect_signed(*state, b, K8SSA_ENTRY_OK, "exp 0");
     /* times past year 9999 would overflow the lifetime arithmetic */
-    b_head(b, 1, 0, K8SSA_JWT_MAX_EXP);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, K8SSA_JWT_MAX_EXP);
     expect_signed(*state, b, K8SSA_ENTRY_OK, "exp at the limit");
-    b_head(b, 1, 0, K8SSA_JWT_MAX_EXP + 1);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, K8SSA_JWT_MAX_EXP + 1);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "exp past the limit");
-    b_head(b, 1, 0, INT64_MAX);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, INT64_MAX);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "exp INT64_MAX");
-    b_head(b, 1, 0, 0);
-    b->buf[2] = 0x80;    /* reviewed_at's top byte: negative */
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
+    b->buf[3] = 0x80;    /* reviewed_at's top byte: negative */
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "negative reviewed_at");
-    b_head(b, 1, 0, 0);
-    b->buf[2] = 0x7f;    /* reviewed_at far past year 9999 */
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
+    b->buf[3] = 0x7f;    /* reviewed_at far past year 9999 */
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "reviewed_at past the limit");
     free(b);
 }
@@ -524,7 +525,7 @@ static void test_crafted_truncated_head(void **state)
     assert_non_null(b);
     /* a body shorter than the fixed head, validly signed: 2..17 bytes */
     for (n = 2; n < 18; n++) {
-        b_head(b, 1, 0, 0);
+        b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
         b->len = n;
         expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "short head");
     }
@@ -545,11 +546,11 @@ static void test_crafted_trailing_bytes(void **state)
 {
     body *b = malloc(sizeof(*b));
     assert_non_null(b);
-    b_head(b, 1, 0, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
     b_u8(b, 0);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "negative + 1 byte");
     /* a negative entry followed by a whole identity */
-    b_head(b, 1, 0, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 0, 0);
     b_str(b, "user");
     b_str(b, "");
     b_u16(b, 0);
@@ -652,16 +653,16 @@ static void test_crafted_string_lengths(void **state)
         expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "string over K8SSA_MAX_STRING");
     }
     /* a length running past the end of the body */
-    b_head(b, 1, 1, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 1, 0);
     b_u16(b, 100);
     b_bytes(b, "only ten b", 10);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "length past the end");
-    b_head(b, 1, 1, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 1, 0);
     b_u16(b, 0xffff);
     b_bytes(b, s, 64);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "length 0xffff");
     /* a length of 1 cut after its first byte (half a u16) */
-    b_head(b, 1, 1, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 1, 0);
     b_u8(b, 0);
     expect_signed(*state, b, K8SSA_ENTRY_MALFORMED, "half a length");
     /* the length of the last audience running into the MAC */
@@ -680,7 +681,7 @@ static void test_crafted_string_lengths(void **state)
 static void b_positive_counts(body *b, int which, unsigned count, unsigned present)
 {
     unsigned i;
-    b_head(b, 1, 1, 0);
+    b_head(b, K8SSA_ENTRY_VERSION, 1, 0);
     b_str(b, "user");
     b_str(b, "");
     b_u16(b, which == 0 ? count : 0);
@@ -792,7 +793,7 @@ static void test_size_limit_exact(void **state)
     g[2329] = '\0';
     for (i = 0; i < 7; i++)
         groups[i] = g;
-    id.username = "uuuuuuu";
+    id.username = "uuuuuu";      /* 16384 bytes with the 19-byte header */
     id.groups = groups;
     id.ngroups = 7;
     e = positive(&id);
@@ -817,6 +818,97 @@ static void test_size_limit_exact(void **state)
     free(big);
     free(buf);
     free(g);
+}
+
+/* --- kinds: a token review is never read as an access decision, nor the reverse --- */
+
+static void test_access_roundtrip(void **state)
+{
+    unsigned char buf[K8SSA_ENTRY_MAX];
+    k8ssa_entry e = { 1, REVIEWED_AT, TOKEN_EXP, &full_id, K8SSA_ENTRY_ACCESS }, out;
+    size_t len = 0;
+    int positive;
+
+    for (positive = 0; positive < 2; positive++) {
+        e.positive = positive;
+        assert_int_equal(k8ssa_entry_encode(secret, sizeof(secret), key, &e, buf,
+                                            sizeof(buf), &len), K8SSA_ENTRY_OK);
+        /* header only: an access decision carries no identity and no exp */
+        assert_int_equal(len, 19 + K8SSA_ENTRY_MAC_LEN);
+        assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key,
+                                            K8SSA_ENTRY_ACCESS, buf, len, &out), K8SSA_ENTRY_OK);
+        assert_int_equal(out.kind, K8SSA_ENTRY_ACCESS);
+        assert_int_equal(out.positive, positive);
+        assert_int_equal(out.reviewed_at, REVIEWED_AT);
+        assert_int_equal(out.token_exp, 0);
+        assert_null(out.id);
+        /* presented as a token review: refused, and nothing is left */
+        assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key,
+                                            K8SSA_ENTRY_TOKEN, buf, len, &out),
+                         K8SSA_ENTRY_WRONG_KIND);
+        assert_null(out.id);
+        assert_int_equal(out.positive, 0);
+    }
+}
+
+static void test_token_entry_is_no_access_decision(void **state)
+{
+    unsigned char buf[K8SSA_ENTRY_MAX];
+    k8ssa_entry e = positive(&full_id), out;
+    size_t len = encode(&e, buf);
+
+    assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key, K8SSA_ENTRY_ACCESS,
+                                        buf, len, &out), K8SSA_ENTRY_WRONG_KIND);
+    assert_int_equal(out.positive, 0);
+    e = negative();
+    len = encode(&e, buf);
+    assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key, K8SSA_ENTRY_ACCESS,
+                                        buf, len, &out), K8SSA_ENTRY_WRONG_KIND);
+}
+
+static void test_crafted_kinds(void **state)
+{
+    static const unsigned kinds[] = { 0, 3, 0x7f, 0x80, 0xff };
+    body *b = malloc(sizeof(*b));
+    k8ssa_entry out;
+    size_t i;
+
+    assert_non_null(b);
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        b_positive_with(b, -1, "", 0);
+        b->buf[1] = (unsigned char)kinds[i];
+        expect_signed(*state, b, K8SSA_ENTRY_WRONG_KIND, "unknown kind");
+    }
+    /* an access decision with an exp, or with an identity after it */
+    b_head(b, K8SSA_ENTRY_VERSION, 1, TOKEN_EXP);
+    b->buf[1] = K8SSA_ENTRY_ACCESS;
+    sign(secret, 32, key, b->buf, b->len, b->buf + b->len);
+    assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key, K8SSA_ENTRY_ACCESS,
+                                        b->buf, b->len + K8SSA_ENTRY_MAC_LEN, &out),
+                     K8SSA_ENTRY_MALFORMED);
+    b_positive_with(b, -1, "", 0);
+    b->buf[1] = K8SSA_ENTRY_ACCESS;
+    memset(b->buf + 11, 0, 8);                  /* token_exp 0 */
+    sign(secret, 32, key, b->buf, b->len, b->buf + b->len);
+    assert_int_equal(k8ssa_entry_decode(*state, secret, sizeof(secret), key, K8SSA_ENTRY_ACCESS,
+                                        b->buf, b->len + K8SSA_ENTRY_MAC_LEN, &out),
+                     K8SSA_ENTRY_MALFORMED);
+    free(b);
+}
+
+static void test_encode_refuses_unknown_kinds(void **state)
+{
+    unsigned char buf[K8SSA_ENTRY_MAX];
+    k8ssa_entry e = negative();
+    size_t len = 0;
+    (void)state;
+
+    e.kind = (k8ssa_entry_kind)0;
+    assert_int_not_equal(k8ssa_entry_encode(secret, sizeof(secret), key, &e, buf, sizeof(buf),
+                                            &len), K8SSA_ENTRY_OK);
+    e.kind = (k8ssa_entry_kind)3;
+    assert_int_not_equal(k8ssa_entry_encode(secret, sizeof(secret), key, &e, buf, sizeof(buf),
+                                            &len), K8SSA_ENTRY_OK);
 }
 
 static void test_status_reasons(void **state)
@@ -856,6 +948,10 @@ int main(void)
         T(test_crafted_counts),
         T(test_too_large),
         T(test_size_limit_exact),
+        T(test_access_roundtrip),
+        T(test_token_entry_is_no_access_decision),
+        T(test_crafted_kinds),
+        T(test_encode_refuses_unknown_kinds),
         T(test_status_reasons),
     };
 #undef T

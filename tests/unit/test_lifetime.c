@@ -17,13 +17,13 @@ static const k8ssa_identity id = { "u", "", NULL, 0, NULL, 0, NULL, 0 };
 
 static k8ssa_entry positive(int64_t token_exp)
 {
-    k8ssa_entry e = { 1, T0, token_exp, &id };
+    k8ssa_entry e = { 1, T0, token_exp, &id, K8SSA_ENTRY_TOKEN };
     return e;
 }
 
 static k8ssa_entry negative(void)
 {
-    k8ssa_entry e = { 0, T0, 0, NULL };
+    k8ssa_entry e = { 0, T0, 0, NULL, K8SSA_ENTRY_TOKEN };
     return e;
 }
 
