@@ -52,7 +52,9 @@ int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
         qsort(sorted, naudiences, sizeof(*sorted), cmp_strings);
     }
     h = k8ssa_hmac_new(secret, secret_len);
-    ok = h != NULL && update_field(h, server_url, strlen(server_url))
+    ok = h != NULL
+         && update_field(h, K8SSA_KEY_LABEL_TOKEN, sizeof(K8SSA_KEY_LABEL_TOKEN) - 1)
+         && update_field(h, server_url, strlen(server_url))
          /* the count, as an empty field whose length prefix is the count */
          && update_field_len(h, naudiences);
     for (i = 0; ok && i < naudiences; i++)

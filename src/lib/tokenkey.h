@@ -1,6 +1,8 @@
 /*
- * tokenkey.h - the name of a token: HMAC-SHA256 with a secret over the API
- * server URL, the sorted audiences and the token, each length-prefixed.
+ * tokenkey.h - the name of a token: HMAC-SHA256 with a secret over a label
+ * of its own (K8SSA_KEY_LABEL_TOKEN), the API server URL, the sorted
+ * audiences and the token, each length-prefixed. Access decisions are keyed
+ * under another label, so no token key can ever name one.
  *
  * It keys cached reviews and, shortened, names a token in logs: the raw token
  * is never stored, used as a key or logged.
@@ -12,6 +14,8 @@
 #include <apr_pools.h>
 
 #define K8SSA_TOKENKEY_LEN 32
+/* The first field of every token key. */
+#define K8SSA_KEY_LABEL_TOKEN "k8ssa-key-token-v1"
 #define K8SSA_SECRET_MIN_LEN 32
 
 /* 0 on success; -1 when libcrypto fails. Audience order does not matter. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <apr_general.h>
 
+#include "hmac.h"
 #include "tokenkey.h"
 
 static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
@@ -88,12 +89,50 @@ static void test_random_bytes(void **state)
     assert_memory_not_equal(a, b, 32);
 }
 
+static void put_len(k8ssa_hmac *h, uint64_t n)
+{
+    unsigned char b[8];
+    int i;
+    for (i = 7; i >= 0; i--, n >>= 8)
+        b[i] = (unsigned char)(n & 0xff);
+    assert_true(k8ssa_hmac_update(h, b, 8));
+}
+
+static void put_field(k8ssa_hmac *h, const char *s)
+{
+    put_len(h, strlen(s));
+    assert_true(k8ssa_hmac_update(h, s, strlen(s)));
+}
+
+/* The definition: HMAC(secret, label | url | count | sorted audiences |
+ * token), each length-prefixed; the label keeps token keys apart from the
+ * keys of access decisions. */
+static void test_key_definition(void **state)
+{
+    const char *aud[] = { "b", "a" };
+    unsigned char want[32], got[32];
+    k8ssa_hmac *h = k8ssa_hmac_new(secret, 32);
+    (void)state;
+
+    assert_non_null(h);
+    put_field(h, "k8ssa-key-token-v1");
+    put_field(h, "https://k");
+    put_len(h, 2);
+    put_field(h, "a");
+    put_field(h, "b");
+    put_field(h, "tok");
+    assert_true(k8ssa_hmac_final(h, want));
+    key_of(secret, "https://k", aud, 2, "tok", got);
+    assert_memory_equal(want, got, 32);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic_and_order_free),
         cmocka_unit_test(test_every_input_matters),
         cmocka_unit_test(test_fields_do_not_run_together),
+        cmocka_unit_test(test_key_definition),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_random_bytes),
     };
