@@ -40,10 +40,11 @@ static int strs_equal(const char *const *a, size_t na, const char *const *b, siz
 
 static int entries_equal(const k8ssa_entry *a, const k8ssa_entry *b)
 {
-    if (a->positive != b->positive || a->reviewed_at != b->reviewed_at
+    if (a->kind != b->kind || a->positive != b->positive || a->reviewed_at != b->reviewed_at
         || a->token_exp != b->token_exp)
         return 0;
-    if (!a->positive)
+    /* only a positive token review carries an identity */
+    if (a->kind != K8SSA_ENTRY_TOKEN || !a->positive)
         return a->id == NULL && b->id == NULL;
     const k8ssa_identity *x = a->id, *y = b->id;
     if (strcmp(x->username, y->username) != 0 || strcmp(x->uid, y->uid) != 0
