@@ -7,10 +7,10 @@
  * UNPARSEABLE, which the module turns into a 503: an error is never an identity.
  */
 #include "tokenreview.h"
+#include "json.h"
 
 #include <apr_strings.h>
 #include <json-c/json.h>
-#include <json-c/printbuf.h>
 #include <string.h>
 
 /* Appends s[0..len) as a JSON string. */
@@ -195,35 +195,6 @@ static int shares_audience(const k8ssa_identity *id, const char *const *wanted,
     return 0;
 }
 
-/* json-c keeps member names as C strings: "username\u0000" would be cut to
- * "username" and override the real member. No name or value we use may hold
- * NUL anyway, so any \u0000 escape makes the whole answer unparseable. */
-static int has_escaped_nul(const char *body, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i++) {
-        if (body[i] != '\\')
-            continue;
-        if (body[i + 1] == 'u' && i + 5 < len && body[i + 2] == '0' && body[i + 3] == '0'
-            && body[i + 4] == '0' && body[i + 5] == '0')
-            return 1;
-        i++;  /* skip the escaped character, so "\\u0000" is no escape */
-    }
-    return 0;
-}
-
-/* The API server echoes spec.token, so json-c's copies hold the client's
- * token: the tokener's string buffer (its last strings) and the parsed
- * string. Both are wiped before json-c frees them, as a best effort: libcurl
- * and the C library may have held the bytes too. */
-static void wipe_tokener(struct json_tokener *tok)
-{
-    /* json-c 0.16 declares the struct publicly (fields marked internal). */
-    if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
-        memset(tok->pb->buf, 0, (size_t)tok->pb->size);
-}
-
 static void wipe_echoed_token(json_object *root)
 {
     json_object *spec = NULL, *token = NULL;
@@ -239,43 +210,11 @@ static void wipe_echoed_token(json_object *root)
 
 static json_object *parse_json(parse_ctx *c, const char *body, size_t len)
 {
-    struct json_tokener *tok;
-    json_object *root;
-    size_t end;
+    const char *why = NULL;
+    json_object *root = k8ssa_json_parse_strict(body, len, K8SSA_MAX_RESPONSE_BYTES, &why);
 
-    if (len == 0 || len > K8SSA_MAX_RESPONSE_BYTES) {
-        fail(c, len == 0 ? "empty answer" : "answer too large");
-        return NULL;
-    }
-    if (has_escaped_nul(body, len)) {
-        fail(c, "answer holds a NUL character");
-        return NULL;
-    }
-    tok = json_tokener_new_ex(K8SSA_MAX_JSON_DEPTH);
-    if (tok == NULL) {
-        fail(c, "out of memory");
-        return NULL;
-    }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    root = json_tokener_parse_ex(tok, body, (int)len);
-    if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-        fail(c, "answer is not valid JSON");
-        json_object_put(root);
-        wipe_tokener(tok);
-        json_tokener_free(tok);
-        return NULL;
-    }
-    end = json_tokener_get_parse_end(tok);
-    wipe_tokener(tok);
-    json_tokener_free(tok);
-    while (end < len && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r'
-                         || body[end] == '\t'))
-        end++;
-    if (end != len) {
-        fail(c, "trailing bytes after the JSON answer");
-        json_object_put(root);
-        return NULL;
-    }
+    if (root == NULL)
+        fail(c, why);
     return root;
 }
 

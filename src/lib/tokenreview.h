@@ -14,8 +14,8 @@
 
 /* Answers larger than this are not read (unparseable). */
 #define K8SSA_MAX_RESPONSE_BYTES (1024 * 1024)
-/* JSON nesting deeper than this is unparseable. */
-#define K8SSA_MAX_JSON_DEPTH 16
+/* JSON nesting deeper than K8SSA_MAX_JSON_DEPTH (json.h) is unparseable. */
+#include "json.h"
 
 /*
  * The JSON body of a TokenReview for token[0..token_len) and the given
