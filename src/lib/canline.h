@@ -1,0 +1,28 @@
+/*
+ * canline.h - the words of a `Require k8s-can` line, once its expressions are
+ * evaluated, as the attributes of a SubjectAccessReview:
+ *     VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]]
+ *     VERB /PATH
+ * The words may come from the request (a namespace taken from the URL), so
+ * each is checked against what Kubernetes accepts there; anything else is
+ * refused, never widened (an empty namespace is not "every namespace").
+ * Plain C, unit-tested and fuzzed.
+ */
+#ifndef K8SSA_CANLINE_H
+#define K8SSA_CANLINE_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+#include "accessreview.h"
+
+#define K8SSA_CAN_MAX_NAME 253     /* a DNS subdomain */
+#define K8SSA_CAN_MAX_NAMESPACE 63 /* a DNS label */
+
+/*
+ * Fills *out from words[0..n) (pool copies in p); 1 on success, 0 with a
+ * log-safe *why naming the bad part.
+ */
+int k8ssa_can_attributes(apr_pool_t *p, const char *const *words, size_t n,
+                         k8ssa_access_attributes *out, const char **why);
+
+#endif
