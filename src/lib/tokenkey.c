@@ -67,6 +67,57 @@ int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
     return ok ? 0 : -1;
 }
 
+static int update_string(k8ssa_hmac *h, const char *s)
+{
+    return update_field(h, s ? s : "", s ? strlen(s) : 0);
+}
+
+static int cmp_extra(const void *a, const void *b)
+{
+    return strcmp((*(const k8ssa_extra *const *)a)->key, (*(const k8ssa_extra *const *)b)->key);
+}
+
+int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *server_url,
+                    const k8ssa_identity *id, const k8ssa_access_attributes *a,
+                    unsigned char out[K8SSA_TOKENKEY_LEN])
+{
+    const k8ssa_extra *small[8], **sorted = small;
+    k8ssa_hmac *h;
+    size_t i, j;
+    int ok;
+
+    if (id->nextra > sizeof(small) / sizeof(small[0])) {
+        sorted = malloc(id->nextra * sizeof(*sorted));
+        if (sorted == NULL)
+            return -1;
+    }
+    for (i = 0; i < id->nextra; i++)
+        sorted[i] = &id->extra[i];
+    if (id->nextra > 0)
+        qsort(sorted, id->nextra, sizeof(*sorted), cmp_extra);
+    h = k8ssa_hmac_new(secret, secret_len);
+    ok = h != NULL
+         && update_field(h, K8SSA_KEY_LABEL_ACCESS, sizeof(K8SSA_KEY_LABEL_ACCESS) - 1)
+         && update_string(h, server_url) && update_string(h, id->username)
+         && update_string(h, id->uid) && update_field_len(h, id->ngroups);
+    for (i = 0; ok && i < id->ngroups; i++)
+        ok = update_string(h, id->groups[i]);
+    ok = ok && update_field_len(h, id->nextra);
+    for (i = 0; ok && i < id->nextra; i++) {
+        ok = update_string(h, sorted[i]->key) && update_field_len(h, sorted[i]->nvalues);
+        for (j = 0; ok && j < sorted[i]->nvalues; j++)
+            ok = update_string(h, sorted[i]->values[j]);
+    }
+    ok = ok && update_string(h, a->verb) && update_string(h, a->group)
+         && update_string(h, a->resource) && update_string(h, a->subresource)
+         && update_string(h, a->ns) && update_string(h, a->name) && update_string(h, a->path);
+    if (h != NULL)
+        ok = k8ssa_hmac_final(h, out) && ok;
+    if (sorted != small)
+        free(sorted);
+    return ok ? 0 : -1;
+}
+
 const char *k8ssa_tokenkey_fingerprint(apr_pool_t *p,
                                        const unsigned char key[K8SSA_TOKENKEY_LEN])
 {

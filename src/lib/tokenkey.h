@@ -13,9 +13,13 @@
 #include <stddef.h>
 #include <apr_pools.h>
 
+#include "accessreview.h"
+#include "identity.h"
+
 #define K8SSA_TOKENKEY_LEN 32
-/* The first field of every token key. */
+/* The first field of every token key, and of every access-decision key. */
 #define K8SSA_KEY_LABEL_TOKEN "k8ssa-key-token-v1"
+#define K8SSA_KEY_LABEL_ACCESS "k8ssa-key-access-v1"
 #define K8SSA_SECRET_MIN_LEN 32
 
 /* 0 on success; -1 when libcrypto fails. Audience order does not matter. */
@@ -23,6 +27,17 @@ int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
                    const char *server_url, const char *const *audiences,
                    size_t naudiences, const char *token, size_t token_len,
                    unsigned char out[K8SSA_TOKENKEY_LEN]);
+
+/*
+ * The name of an access decision: HMAC-SHA256 over K8SSA_KEY_LABEL_ACCESS,
+ * the API server URL, the identity exactly as reviewed (username, uid, the
+ * groups in order, the extra keys sorted with their values in order) and
+ * every attribute (unset ones as empty fields), each length-prefixed. 0 on
+ * success; -1 when libcrypto fails.
+ */
+int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *server_url,
+                    const k8ssa_identity *id, const k8ssa_access_attributes *a,
+                    unsigned char out[K8SSA_TOKENKEY_LEN]);
 
 /* The first 6 bytes of a key as 12 lower-case hex digits, for log lines. */
 const char *k8ssa_tokenkey_fingerprint(apr_pool_t *p,

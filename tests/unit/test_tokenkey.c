@@ -126,6 +126,106 @@ static void test_key_definition(void **state)
     assert_memory_equal(want, got, 32);
 }
 
+/* --- access-decision keys --- */
+
+static const char *g2[] = { "g1", "g2" }, *g2r[] = { "g2", "g1" };
+static const char *vals[] = { "v1", "v2" }, *vals_r[] = { "v2", "v1" };
+
+static void akey(const k8ssa_identity *id, const k8ssa_access_attributes *a,
+                 unsigned char out[32])
+{
+    assert_int_equal(k8ssa_accesskey(secret, 32, "https://k", id, a, out), 0);
+}
+
+static void test_access_key_inputs(void **state)
+{
+    k8ssa_extra x[] = { { "a", vals, 2 }, { "b", vals, 1 } };
+    k8ssa_extra xr[] = { { "b", vals, 1 }, { "a", vals, 2 } };
+    k8ssa_extra xv[] = { { "a", vals_r, 2 }, { "b", vals, 1 } };
+    k8ssa_identity id = { "u", "uid", g2, 2, x, 2, NULL, 0 }, v;
+    k8ssa_access_attributes a = { "get", "apps", "deployments", "scale", "ns", "web", NULL }, b;
+    unsigned char base[32], k[32];
+    const char **fields[] = { &b.verb, &b.group, &b.resource, &b.subresource, &b.ns, &b.name,
+                              &b.path };
+    size_t i;
+    (void)state;
+
+    akey(&id, &a, base);
+    /* extra keys are a map: their order does not matter */
+    v = id;
+    v.extra = xr;
+    akey(&v, &a, k);
+    assert_memory_equal(base, k, 32);
+    /* group order, value order, and every field do */
+    v = id;
+    v.groups = g2r;
+    akey(&v, &a, k);
+    assert_memory_not_equal(base, k, 32);
+    v = id;
+    v.extra = xv;
+    akey(&v, &a, k);
+    assert_memory_not_equal(base, k, 32);
+    v = id;
+    v.uid = "other";
+    akey(&v, &a, k);
+    assert_memory_not_equal(base, k, 32);
+    v = id;
+    v.username = "u2";
+    akey(&v, &a, k);
+    assert_memory_not_equal(base, k, 32);
+    v = id;
+    v.nextra = 1;
+    akey(&v, &a, k);
+    assert_memory_not_equal(base, k, 32);
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        b = a;
+        *fields[i] = "x";
+        akey(&id, &b, k);
+        assert_memory_not_equal(base, k, 32);
+    }
+    /* a value moved between fields is another question */
+    b = a;
+    b.ns = "web";
+    b.name = "ns";
+    akey(&id, &b, k);
+    assert_memory_not_equal(base, k, 32);
+    /* unset and empty ask the same (the body omits both) */
+    b = a;
+    b.group = NULL;
+    akey(&id, &b, base);
+    b.group = "";
+    akey(&id, &b, k);
+    assert_memory_equal(base, k, 32);
+}
+
+/* The labels keep the two kinds apart even for lookalike inputs. */
+static void test_access_key_is_never_a_token_key(void **state)
+{
+    k8ssa_identity id = { "u", "", NULL, 0, NULL, 0, NULL, 0 };
+    k8ssa_access_attributes a = { NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+    unsigned char t[32], k[32];
+    unsigned char want[32];
+    k8ssa_hmac *h = k8ssa_hmac_new(secret, 32);
+    int i;
+    (void)state;
+
+    key_of(secret, "https://k", NULL, 0, "u", t);
+    akey(&id, &a, k);
+    assert_memory_not_equal(t, k, 32);
+    /* the definition */
+    assert_non_null(h);
+    put_field(h, "k8ssa-key-access-v1");
+    put_field(h, "https://k");
+    put_field(h, "u");
+    put_field(h, "");
+    put_len(h, 0);
+    put_len(h, 0);
+    for (i = 0; i < 7; i++)
+        put_field(h, "");
+    assert_true(k8ssa_hmac_final(h, want));
+    assert_memory_equal(want, k, 32);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +233,8 @@ int main(void)
         cmocka_unit_test(test_every_input_matters),
         cmocka_unit_test(test_fields_do_not_run_together),
         cmocka_unit_test(test_key_definition),
+        cmocka_unit_test(test_access_key_inputs),
+        cmocka_unit_test(test_access_key_is_never_a_token_key),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_random_bytes),
     };
