@@ -97,16 +97,25 @@ static k8ssa_header_names names_of(const k8ssa_dir_conf *d)
 }
 
 typedef struct {
+    apr_pool_t *pool;
     const k8ssa_header_names *names;
-    apr_array_header_t *found;
+    apr_array_header_t *found;      /* NULL until something matches */
 } header_scan;
+
+/* The array is made on the first match only: the common request has none. */
+static void found(header_scan *scan, const char *key)
+{
+    if (scan->found == NULL)
+        scan->found = apr_array_make(scan->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(scan->found, const char *) = key;
+}
 
 static int collect_identity_headers(void *rec, const char *key, const char *value)
 {
     header_scan *scan = rec;
     (void)value;
     if (k8ssa_is_identity_header(scan->names, key, strlen(key)))
-        APR_ARRAY_PUSH(scan->found, const char *) = key;
+        found(scan, key);
     return 1;
 }
 
@@ -117,10 +126,11 @@ static void remove_named(request_rec *r, apr_table_t *t, const k8ssa_header_name
     header_scan scan;
     int j;
 
+    scan.pool = r->pool;
     scan.names = names;
-    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
+    scan.found = NULL;
     apr_table_do(collect_identity_headers, &scan, t, NULL);
-    for (j = 0; j < scan.found->nelts; j++) {
+    for (j = 0; scan.found != NULL && j < scan.found->nelts; j++) {
         const char *name = APR_ARRAY_IDX(scan.found, j, const char *);
         if (log)
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(010)
@@ -142,13 +152,14 @@ static int collect_values(void *rec, const char *key, const char *value)
  * otherwise remove the headers the module sets as hop-by-hop. */
 static void clean_connection(request_rec *r, const k8ssa_header_names *names, int log)
 {
-    apr_array_header_t *values = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_array_header_t *values;
     const char *joined, *kept;
     size_t removed = 0;
 
-    apr_table_do(collect_values, values, r->headers_in, "Connection", NULL);
-    if (values->nelts == 0)
+    if (apr_table_get(r->headers_in, "Connection") == NULL)
         return;
+    values = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_table_do(collect_values, values, r->headers_in, "Connection", NULL);
     joined = apr_array_pstrcat(r->pool, values, ',');
     kept = k8ssa_connection_without_identity(r->pool, joined, names, &removed);
     if (removed == 0)
@@ -176,7 +187,7 @@ static int collect_identity_variables(void *rec, const char *key, const char *va
         name += 9;
     if (ap_cstr_casecmpn(name, "HTTP_", 5) == 0
         && k8ssa_is_identity_header(scan->names, name + 5, strlen(name + 5)))
-        APR_ARRAY_PUSH(scan->found, const char *) = key;
+        found(scan, key);
     return 1;
 }
 
@@ -190,10 +201,11 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
     remove_named(r, r->headers_in, &names, from_client);
     clean_connection(r, &names, from_client);
 
+    scan.pool = r->pool;
     scan.names = &names;
-    scan.found = apr_array_make(r->pool, 2, sizeof(const char *));
+    scan.found = NULL;
     apr_table_do(collect_identity_variables, &scan, r->subprocess_env, NULL);
-    for (j = 0; j < scan.found->nelts; j++)
+    for (j = 0; scan.found != NULL && j < scan.found->nelts; j++)
         apr_table_unset(r->subprocess_env, APR_ARRAY_IDX(scan.found, j, const char *));
     for (i = 0; i < sizeof(identity_variables) / sizeof(identity_variables[0]); i++)
         apr_table_unset(r->subprocess_env, identity_variables[i]);
@@ -341,7 +353,7 @@ static void keep_token(request_rec *r, const char *token, size_t len)
  * entries always. */
 static void remove_credentials(request_rec *r, const k8ssa_dir_conf *d)
 {
-    apr_array_header_t *values = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_array_header_t *values;
     const char *authorization = apr_table_get(r->headers_in, "Authorization");
     const char *value, *others = NULL, *token = NULL;
     size_t off = 0, len = 0;
@@ -351,9 +363,10 @@ static void remove_credentials(request_rec *r, const k8ssa_dir_conf *d)
             keep_token(r, authorization + off, len);
         apr_table_unset(r->headers_in, "Authorization");
     }
-    apr_table_do(collect_values, values, r->headers_in, "Sec-WebSocket-Protocol", NULL);
-    if (values->nelts == 0)
+    if (apr_table_get(r->headers_in, "Sec-WebSocket-Protocol") == NULL)
         return;
+    values = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_table_do(collect_values, values, r->headers_in, "Sec-WebSocket-Protocol", NULL);
     value = apr_array_pstrcat(r->pool, values, ',');
     switch (k8ssa_ws_bearer(r->pool, value, &token, &others)) {
     case K8SSA_WS_ABSENT:

@@ -11,7 +11,6 @@
 #include "json.h"
 
 #include <apr_strings.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int set(const char *s)
@@ -44,11 +43,6 @@ static char *put_member(char *o, int *first, const char *name, const char *value
     o = put_raw(o, name);
     o = put_raw(o, "\":");
     return k8ssa_json_put_string(o, value, strlen(value));
-}
-
-static int cmp_extra(const void *a, const void *b)
-{
-    return strcmp((*(const k8ssa_extra *const *)a)->key, (*(const k8ssa_extra *const *)b)->key);
 }
 
 char *k8ssa_accessreview_request(apr_pool_t *p, const k8ssa_identity *id,
@@ -107,12 +101,8 @@ char *k8ssa_accessreview_request(apr_pool_t *p, const k8ssa_identity *id,
     }
     if (id->nextra > 0) {
         /* Go writes a map's keys sorted */
-        extra = malloc(id->nextra * sizeof(*extra));
-        if (extra == NULL)
-            return NULL;
-        for (i = 0; i < id->nextra; i++)
-            extra[i] = &id->extra[i];
-        qsort(extra, id->nextra, sizeof(*extra), cmp_extra);
+        extra = apr_palloc(p, id->nextra * sizeof(*extra));
+        k8ssa_identity_sorted_extra(id, extra);
         o = put_raw(o, ",\"extra\":{");
         for (i = 0; i < id->nextra; i++) {
             if (i > 0)
@@ -127,7 +117,6 @@ char *k8ssa_accessreview_request(apr_pool_t *p, const k8ssa_identity *id,
             *o++ = ']';
         }
         *o++ = '}';
-        free(extra);
     }
     o = put_member(o, &first, "uid", id->uid);
     memcpy(o, tail, sizeof(tail));

@@ -2,6 +2,7 @@
 #include "identity.h"
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SA_PREFIX "system:serviceaccount:"
@@ -46,6 +47,21 @@ const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
     }
     *o = '\0';
     return out;
+}
+
+static int cmp_extra_key(const void *a, const void *b)
+{
+    return strcmp((*(const k8ssa_extra *const *)a)->key, (*(const k8ssa_extra *const *)b)->key);
+}
+
+void k8ssa_identity_sorted_extra(const k8ssa_identity *id, const k8ssa_extra **out)
+{
+    size_t i;
+
+    for (i = 0; i < id->nextra; i++)
+        out[i] = &id->extra[i];
+    if (id->nextra > 1)
+        qsort(out, id->nextra, sizeof(*out), cmp_extra_key);
 }
 
 const char *k8ssa_identity_groups_env(apr_pool_t *p, const k8ssa_identity *id)

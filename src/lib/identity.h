@@ -46,6 +46,10 @@ int k8ssa_identity_serviceaccount(apr_pool_t *p, const char *username,
 const char *k8ssa_identity_join_groups(apr_pool_t *p, const k8ssa_identity *id,
                                        const char *sep);
 
+/* Pointers to id's extra entries in out[0..nextra), sorted by key: the order
+ * Go writes a map in, and the one keys are computed over. */
+void k8ssa_identity_sorted_extra(const k8ssa_identity *id, const k8ssa_extra **out);
+
 /* Groups for K8S_GROUPS: joined by ",", with each ',' and '%' inside a group
  * written %2C and %25, so a reader can split at ',' and percent-decode. */
 const char *k8ssa_identity_groups_env(apr_pool_t *p, const k8ssa_identity *id);

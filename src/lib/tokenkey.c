@@ -72,11 +72,6 @@ static int update_string(k8ssa_hmac *h, const char *s)
     return update_field(h, s ? s : "", s ? strlen(s) : 0);
 }
 
-static int cmp_extra(const void *a, const void *b)
-{
-    return strcmp((*(const k8ssa_extra *const *)a)->key, (*(const k8ssa_extra *const *)b)->key);
-}
-
 int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *server_url,
                     const k8ssa_identity *id, const k8ssa_access_attributes *a,
                     unsigned char out[K8SSA_TOKENKEY_LEN])
@@ -91,10 +86,7 @@ int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *
         if (sorted == NULL)
             return -1;
     }
-    for (i = 0; i < id->nextra; i++)
-        sorted[i] = &id->extra[i];
-    if (id->nextra > 0)
-        qsort(sorted, id->nextra, sizeof(*sorted), cmp_extra);
+    k8ssa_identity_sorted_extra(id, sorted);
     h = k8ssa_hmac_new(secret, secret_len);
     ok = h != NULL
          && update_field(h, K8SSA_KEY_LABEL_ACCESS, sizeof(K8SSA_KEY_LABEL_ACCESS) - 1)
