@@ -1,9 +1,9 @@
 /*
  * authn.c - authentication of one request: the Bearer token taken (header,
- * WebSocket entry, or the request this one derives from), its verdict found
- * (cache, a concurrent review, or a TokenReview of its own), the identity
- * handed to identity_headers.c, the challenge written; and the forward-auth
- * handler and response-headers filter.
+ * WebSocket entry, or the request this one derives from), its verdict asked
+ * of the review pipeline (review.c), the identity handed to
+ * identity_headers.c, the challenge written; and the forward-auth handler
+ * and response-headers filter.
  */
 #include "module.h"
 #include "conf.h"
@@ -13,12 +13,10 @@
 #include "http_request.h"
 #include "apr_strings.h"
 
+#include "review.h"
+
 #include "bearer.h"
-#include "entry.h"
 #include "headers.h"
-#include "jwt.h"
-#include "tokenkey.h"
-#include "tokenreview.h"
 #include "websocket.h"
 
 #include <string.h>
@@ -34,99 +32,12 @@ static const char *review_context(apr_pool_t *p, const char *url, const k8ssa_di
     return ctx;
 }
 
-/* What one token is called in the cache and in log lines. */
-typedef struct {
-    unsigned char key[K8SSA_TOKENKEY_LEN];
-    const char *fp;
-} token_name;
-
-static int name_token(request_rec *r, const k8ssa_server_conf *sc, const k8ssa_dir_conf *d,
-                      const char *token, token_name *tn)
-{
-    size_t n;
-    const char *const *a = audiences(d, &n);
-
-    if (k8ssa_tokenkey(sc->secret, sc->secret_len, sc->api.server_url, a, n, token,
-                       strlen(token), tn->key) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(026) "libcrypto cannot compute HMAC");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    tn->fp = k8ssa_tokenkey_fingerprint(r->pool, tn->key);
-    return OK;
-}
-
-/* The request holds the client's token, and so does the answer (the API
- * server echoes spec); request pools are reused without being cleared. */
-static void wipe_bodies(char *request, k8ssa_api_response *resp)
-{
-    memset(request, 0, strlen(request));
-    if (resp->body != NULL)
-        memset((char *)resp->body, 0, resp->body_len);
-}
-
-/* One TokenReview. OK with *res AUTHENTICATED or REJECTED; otherwise the
- * status of the failure, logged: an error is never an identity. */
-static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_dir_conf *d,
-                       const char *token, const char *fp, k8ssa_review_result *res)
-{
-    size_t naud;
-    const char *const *aud = audiences(d, &naud);
-    k8ssa_api_response resp;
-    char *body;
-
-    body = k8ssa_tokenreview_request(r->pool, token, strlen(token), aud, naud);
-    k8ssa_apiclient_post(sc->client, r->pool, K8SSA_TOKENREVIEW_PATH, body, &resp);
-    if (resp.status != K8SSA_API_OK)
-        wipe_bodies(body, &resp);
-    switch (resp.status) {
-    case K8SSA_API_OK:
-        break;
-    case K8SSA_API_UNAVAILABLE:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(020)
-                      "TokenReview for token %s failed: API server %s unavailable (%s, "
-                      "%u attempt%s)", fp, sc->api.server_url, resp.error, resp.attempts,
-                      resp.attempts == 1 ? "" : "s");
-        return HTTP_SERVICE_UNAVAILABLE;
-    case K8SSA_API_CREDENTIALS:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(021)
-                      "API server %s refused the module's own credentials (%s): check "
-                      "AuthK8sTokenFile / AuthK8sClientCertificate, and grant RBAC create on "
-                      "tokenreviews.authentication.k8s.io (e.g. a ClusterRoleBinding to "
-                      "ClusterRole system:auth-delegator)", sc->api.server_url, resp.error);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    case K8SSA_API_UNEXPECTED:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(022)
-                      "TokenReview at %s: %s; is AuthK8sAPIServer the API server's base "
-                      "URL?", sc->api.server_url, resp.error);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    k8ssa_tokenreview_parse(r->pool, resp.body, resp.body_len, aud, naud, res);
-    wipe_bodies(body, &resp);
-    switch (res->outcome) {
-    case K8SSA_REVIEW_AUTHENTICATED:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, K8LOG(023)
-                      "token %s is %s", fp, res->id->username);
-        return OK;
-    case K8SSA_REVIEW_REJECTED:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(024)
-                      "token %s rejected: %s", fp, res->detail);
-        return OK;
-    case K8SSA_REVIEW_UNPARSEABLE:
-        break;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(025)
-                  "unusable TokenReview answer from %s (HTTP %ld): %s",
-                  sc->api.server_url, resp.http_code, res->detail);
-    return HTTP_SERVICE_UNAVAILABLE;
-}
-
 /* Applies a verdict, fresh from the API server, from the cache or from
  * another request's review. */
-static int use_verdict(request_rec *r, k8ssa_request_state *st, const k8ssa_identity *id)
+static int use_verdict(request_rec *r, k8ssa_request_state *st, const k8ssa_verdict *v)
 {
-    if (id != NULL) {
-        st->id = id;
+    if (v->positive && v->id != NULL) {
+        st->id = v->id;
         return OK;
     }
     st->failure = K8SSA_FAIL_INVALID;
@@ -134,171 +45,18 @@ static int use_verdict(request_rec *r, k8ssa_request_state *st, const k8ssa_iden
     return HTTP_UNAUTHORIZED;
 }
 
-/* The cached entry of a token, verified and decoded; 0 on a miss. A bad
- * entry is a miss with a warning, never an identity. */
-static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const token_name *tn,
-                        k8ssa_entry *e)
-{
-    unsigned char buf[K8SSA_ENTRY_MAX];
-    unsigned int len = sizeof(buf);
-    k8ssa_entry_status es;
-    apr_status_t rv;
-
-    rv = k8ssa_cache_get(sc->cache, r->server, tn->key, buf, &len, r->pool);
-    if (rv != APR_SUCCESS) {
-        if (!APR_STATUS_IS_NOTFOUND(rv))
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, K8LOG(027)
-                          "AuthK8sCache %s lookup failed; reviewing token %s",
-                          k8ssa_cache_spec(sc->cache), tn->fp);
-        return 0;
-    }
-    es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn->key, K8SSA_ENTRY_TOKEN,
-                            buf, len, e);
-    if (es != K8SSA_ENTRY_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(028)
-                      "ignoring the AuthK8sCache %s entry of token %s: %s",
-                      k8ssa_cache_spec(sc->cache), tn->fp, k8ssa_entry_status_reason(es));
-        return 0;
-    }
-    return 1;
-}
-
-/* The verdict of a review as an entry (MAC included), stored in the cache
- * when it is worth keeping; NULL when the identity is too large to cache. */
-static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const token_name *tn,
-                               const char *token, const k8ssa_review_result *res,
-                               size_t *len)
-{
-    unsigned char *buf = apr_palloc(r->pool, K8SSA_ENTRY_MAX);
-    k8ssa_entry e;
-    int64_t exp = 0;
-    apr_time_t keep;
-    apr_status_t rv;
-
-    memset(&e, 0, sizeof(e));
-    e.kind = K8SSA_ENTRY_TOKEN;
-    e.positive = res->outcome == K8SSA_REVIEW_AUTHENTICATED;
-    e.id = res->id;
-    e.reviewed_at = apr_time_now();
-    /* Unverified, and only ever used to shorten a positive entry's life. */
-    if (k8ssa_jwt_exp(token, strlen(token), &exp))
-        e.token_exp = exp;
-    if (k8ssa_entry_encode(sc->secret, sc->secret_len, tn->key, &e, buf, K8SSA_ENTRY_MAX, len)
-        != K8SSA_ENTRY_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(029)
-                      "the identity of token %s (%s) is larger than a cache entry (%d "
-                      "bytes): it is served uncached", tn->fp,
-                      res->id ? res->id->username : "rejected", K8SSA_ENTRY_MAX);
-        return NULL;
-    }
-    keep = k8ssa_keep_until(&e, e.reviewed_at, &k8ssa_longest);
-    rv = APR_NOTFOUND;
-    if (sc->cache != NULL && keep != 0) {
-        rv = k8ssa_cache_put(sc->cache, r->server, tn->key, keep, buf, (unsigned int)*len,
-                             r->pool);
-        if (rv != APR_SUCCESS)
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, K8LOG(034)
-                          "AuthK8sCache %s could not store the review of token %s",
-                          k8ssa_cache_spec(sc->cache), tn->fp);
-    }
-    /* A rejection that is not stored must still end an earlier positive
-     * entry: stale-if-error would otherwise bring a revoked token back. */
-    if (sc->cache != NULL && !e.positive && rv != APR_SUCCESS)
-        k8ssa_cache_remove(sc->cache, r->server, tn->key, r->pool);
-    return buf;
-}
-
-/* While the API server fails, a positive review past its TTL but within
- * AuthK8sStaleIfError stands in, with a warning. */
-static int serve_stale(request_rec *r, k8ssa_request_state *st, const k8ssa_entry *stale,
-                       const char *fp, int status)
-{
-    if (status != HTTP_SERVICE_UNAVAILABLE || stale == NULL)
-        return status;
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(035)
-                  "API server unavailable: serving the review of token %s (%s) from %ld s "
-                  "ago (AuthK8sStaleIfError)", fp, stale->id->username,
-                  (long)apr_time_sec(apr_time_now() - stale->reviewed_at));
-    return use_verdict(r, st, stale->id);
-}
-
-/* A review of its own, outside any flight: the identity of a token too large
- * to cache cannot be handed to waiting requests either. */
-static int authenticate_uncached(request_rec *r, k8ssa_server_conf *sc,
-                                 const k8ssa_dir_conf *d, k8ssa_request_state *st,
-                                 const char *token, const token_name *tn)
-{
-    k8ssa_review_result res;
-    int rc = send_review(r, sc, d, token, tn->fp, &res);
-
-    if (rc != OK)
-        return rc;
-    return use_verdict(r, st, res.outcome == K8SSA_REVIEW_AUTHENTICATED ? res.id : NULL);
-}
-
-/* The verdict on a token: from the cache, from a concurrent request's review,
- * or from a review of its own. */
+/* The verdict on a token, from the review pipeline (review.c). */
 static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_dir_conf *d,
                               k8ssa_request_state *st, const char *token)
 {
-    k8ssa_lifetimes lt = lifetimes(d);
-    k8ssa_entry cached, *stale = NULL;
-    k8ssa_review_result res;
-    k8ssa_flight *flight = NULL;
-    k8ssa_flight_role role = K8SSA_FLIGHT_LEAD;
-    const unsigned char *shared;
-    unsigned char *encoded;
-    size_t len = 0;
-    token_name tn;
-    int rc, outcome = 0;
+    k8ssa_review rv;
+    k8ssa_verdict v;
+    int rc;
 
-    rc = name_token(r, sc, d, token, &tn);
-    if (rc != OK)
-        return rc;
-    if (sc->cache != NULL && cache_lookup(r, sc, &tn, &cached)) {
-        switch (k8ssa_freshness_of(&cached, apr_time_now(), &lt)) {
-        case K8SSA_FRESH:
-            return use_verdict(r, st, cached.positive ? cached.id : NULL);
-        case K8SSA_STALE:
-            stale = &cached;
-            break;
-        case K8SSA_EXPIRED:
-            break;
-        }
-    }
-
-    /* Wait for a review of the same token already under way in this child,
-     * a little longer than that review may take. */
-    if (k8ssa_flights_table != NULL)
-        role = k8ssa_flight_join(k8ssa_flights_table, tn.key,
-                                 sc->api.timeout + apr_time_from_sec(1), r->pool, &flight,
-                                 &outcome, &shared, &len);
-    if (role == K8SSA_FLIGHT_LANDED) {
-        k8ssa_entry e;
-        if (shared == NULL)
-            return outcome == OK ? authenticate_uncached(r, sc, d, st, token, &tn)
-                                 : serve_stale(r, st, stale, tn.fp, outcome);
-        if (k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, tn.key, K8SSA_ENTRY_TOKEN,
-                               shared, len, &e) == K8SSA_ENTRY_OK)
-            return use_verdict(r, st, e.positive ? e.id : NULL);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (role == K8SSA_FLIGHT_TIMEOUT) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(036)
-                      "waited too long for the review of token %s by another request",
-                      tn.fp);
-        return serve_stale(r, st, stale, tn.fp, HTTP_SERVICE_UNAVAILABLE);
-    }
-
-    rc = send_review(r, sc, d, token, tn.fp, &res);
-    if (rc != OK) {
-        /* The waiters learn of the failure too; it is never cached. */
-        k8ssa_flight_land(k8ssa_flights_table, flight, rc, NULL, 0);
-        return serve_stale(r, st, stale, tn.fp, rc);
-    }
-    encoded = remember(r, sc, &tn, token, &res, &len);
-    k8ssa_flight_land(k8ssa_flights_table, flight, OK, encoded, len);
-    return use_verdict(r, st, res.outcome == K8SSA_REVIEW_AUTHENTICATED ? res.id : NULL);
+    rc = k8ssa_review_of_token(r, sc, d, token, &rv);
+    if (rc == OK)
+        rc = k8ssa_review_decide(r, sc, &rv, &v);
+    return rc == OK ? use_verdict(r, st, &v) : rc;
 }
 
 /* Request pools are reused without being cleared: the token goes with it. */
@@ -407,11 +165,6 @@ int k8ssa_check_authn(request_rec *r)
         && strcmp(prior->review_context, st->review_context) == 0) {
         st->id = prior->id;  /* the same review already answered for this token */
     } else {
-        if (sc->client == NULL) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(033) "cannot review tokens: %s",
-                          sc->client_error ? sc->client_error : "no API client");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
         rc = authenticate_token(r, sc, d, st, token);
         if (rc != OK)
             return rc;

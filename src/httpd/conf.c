@@ -25,6 +25,7 @@ k8ssa_cache *k8ssa_default_cache;
 /* The longest lifetimes any directory configures: how long entries are kept,
  * since each directory applies its own TTLs when it reads them. */
 k8ssa_lifetimes k8ssa_longest;
+k8ssa_lifetimes k8ssa_longest_access;
 
 /* Per child: concurrent misses for one token wait for one review. */
 k8ssa_flights *k8ssa_flights_table;
@@ -78,6 +79,7 @@ void *k8ssa_create_dir_conf(apr_pool_t *p, char *dir)
     c->forward_token = -1;
     c->response_headers = -1;
     c->cache_ttl = c->negative_ttl = c->stale_if_error = -1;
+    c->access_ttl = c->access_negative_ttl = -1;
     return c;
 }
 
@@ -100,6 +102,9 @@ void *k8ssa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->cache_ttl = add->cache_ttl != -1 ? add->cache_ttl : base->cache_ttl;
     c->negative_ttl = add->negative_ttl != -1 ? add->negative_ttl : base->negative_ttl;
     c->stale_if_error = add->stale_if_error != -1 ? add->stale_if_error : base->stale_if_error;
+    c->access_ttl = add->access_ttl != -1 ? add->access_ttl : base->access_ttl;
+    c->access_negative_ttl = add->access_negative_ttl != -1 ? add->access_negative_ttl
+                                                            : base->access_negative_ttl;
     return c;
 }
 
@@ -300,7 +305,8 @@ static const char *set_cache_secret_file(cmd_parms *cmd, void *dummy, const char
     return NULL;
 }
 
-/* AuthK8sCacheTTL, AuthK8sNegativeCacheTTL, AuthK8sStaleIfError. */
+/* AuthK8sCacheTTL, AuthK8sNegativeCacheTTL, AuthK8sStaleIfError,
+ * AuthK8sAccessCacheTTL, AuthK8sAccessNegativeCacheTTL. */
 static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
 {
     int *slot = (int *)((char *)dconf + (size_t)cmd->info);
@@ -326,6 +332,12 @@ static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
     else if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, stale_if_error)
              && t > k8ssa_longest.stale_if_error)
         k8ssa_longest.stale_if_error = t;
+    else if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, access_ttl)
+             && t > k8ssa_longest_access.ttl)
+        k8ssa_longest_access.ttl = t;
+    else if (cmd->info == (void *)APR_OFFSETOF(k8ssa_dir_conf, access_negative_ttl)
+             && t > k8ssa_longest_access.negative_ttl)
+        k8ssa_longest_access.negative_ttl = t;
     return NULL;
 }
 
@@ -370,6 +382,13 @@ const command_rec k8ssa_cmds[] = {
                   (void *)APR_OFFSETOF(k8ssa_dir_conf, stale_if_error), OR_AUTHCFG,
                   "Seconds past its TTL a positive review may serve while the API server "
                   "fails (default 0: never)"),
+    AP_INIT_TAKE1("AuthK8sAccessCacheTTL", set_seconds,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, access_ttl), OR_AUTHCFG,
+                  "Seconds a Require k8s-can decision that allowed is reused (default 300)"),
+    AP_INIT_TAKE1("AuthK8sAccessNegativeCacheTTL", set_seconds,
+                  (void *)APR_OFFSETOF(k8ssa_dir_conf, access_negative_ttl), OR_AUTHCFG,
+                  "Seconds a Require k8s-can decision that denied is reused; 0 disables "
+                  "(default 30)"),
     AP_INIT_ITERATE("AuthK8sAudiences", set_audiences, NULL, OR_AUTHCFG,
                     "Audiences a token must be valid for (spec.audiences)"),
     AP_INIT_TAKE1("AuthK8sUserHeader", set_header_name,

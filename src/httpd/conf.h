@@ -26,6 +26,8 @@
 #define K8SSA_DEFAULT_EXTRA_PREFIX "X-Remote-Extra-"
 #define K8SSA_DEFAULT_CACHE_TTL 120
 #define K8SSA_DEFAULT_NEGATIVE_TTL 10
+#define K8SSA_DEFAULT_ACCESS_TTL 300
+#define K8SSA_DEFAULT_ACCESS_NEGATIVE_TTL 30
 #define K8SSA_MAX_SECRET_FILE 4096
 
 
@@ -68,6 +70,8 @@ typedef struct {
     int cache_ttl;                  /* seconds; -1: unset */
     int negative_ttl;
     int stale_if_error;
+    int access_ttl;                 /* Require k8s-can decisions: allowed */
+    int access_negative_ttl;        /* denied */
 } k8ssa_dir_conf;
 
 /* Why a request failed authentication, for the note_auth_failure challenge. */
@@ -86,6 +90,9 @@ typedef struct {
     const char *user;              /* the r->user string set for id */
     const char *review_context;    /* server URL and audiences of the review */
     const char *token;             /* for sub-requests when the header is gone */
+    /* Why a Require k8s-can line could not be decided (503 or 500), for
+     * the authorization hook that answers with that status. */
+    int access_failure;
 } k8ssa_request_state;
 
 
@@ -95,6 +102,8 @@ extern unsigned char k8ssa_random_secret[K8SSA_SECRET_MIN_LEN];
 extern k8ssa_cache *k8ssa_default_cache;
 /* The longest lifetimes any directory configures (entries are kept that long). */
 extern k8ssa_lifetimes k8ssa_longest;
+/* The same for access decisions (AuthK8sAccess*TTL). */
+extern k8ssa_lifetimes k8ssa_longest_access;
 /* Per child: concurrent misses for one token wait for one review. */
 extern k8ssa_flights *k8ssa_flights_table;
 
@@ -185,6 +194,19 @@ static inline k8ssa_lifetimes lifetimes(const k8ssa_dir_conf *d)
     l.negative_ttl = apr_time_from_sec(d->negative_ttl != -1 ? d->negative_ttl
                                                              : K8SSA_DEFAULT_NEGATIVE_TTL);
     l.stale_if_error = apr_time_from_sec(d->stale_if_error != -1 ? d->stale_if_error : 0);
+    return l;
+}
+
+static inline k8ssa_lifetimes access_lifetimes(const k8ssa_dir_conf *d)
+{
+    k8ssa_lifetimes l;
+
+    l.ttl = apr_time_from_sec(d->access_ttl != -1 ? d->access_ttl : K8SSA_DEFAULT_ACCESS_TTL);
+    l.negative_ttl = apr_time_from_sec(d->access_negative_ttl != -1
+                                       ? d->access_negative_ttl
+                                       : K8SSA_DEFAULT_ACCESS_NEGATIVE_TTL);
+    /* A decision is never served stale: an API failure is a 503. */
+    l.stale_if_error = 0;
     return l;
 }
 

@@ -314,6 +314,9 @@ int k8ssa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     k8ssa_longest.ttl = apr_time_from_sec(K8SSA_DEFAULT_CACHE_TTL);
     k8ssa_longest.negative_ttl = apr_time_from_sec(K8SSA_DEFAULT_NEGATIVE_TTL);
     k8ssa_longest.stale_if_error = 0;
+    k8ssa_longest_access.ttl = apr_time_from_sec(K8SSA_DEFAULT_ACCESS_TTL);
+    k8ssa_longest_access.negative_ttl = apr_time_from_sec(K8SSA_DEFAULT_ACCESS_NEGATIVE_TTL);
+    k8ssa_longest_access.stale_if_error = 0;
     return OK;
 }
 
