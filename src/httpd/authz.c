@@ -1,7 +1,9 @@
 /*
  * authz.c - Require k8s-user, k8s-group, k8s-namespace, k8s-serviceaccount:
  * values compiled at startup as httpd string expressions, matched against
- * the identity this module authenticated.
+ * the identity this module authenticated; Require k8s-can, decided by the
+ * cluster's RBAC through the review pipeline (review.c); and the
+ * authorization hook that lets an undecidable k8s-can answer 503.
  */
 #include "module.h"
 #include "conf.h"
@@ -11,6 +13,9 @@
 #include "mod_auth.h"
 #include "ap_expr.h"
 #include "apr_strings.h"
+
+#include "canline.h"
+#include "review.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +136,230 @@ static const authz_provider authz_k8s_serviceaccount = { check_k8s_serviceaccoun
                                                          parse_require_line };
 
 /* ---------------------------------------------------------------------------
+ * Require k8s-can VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]]
+ * Require k8s-can VERB /PATH
+ *
+ * Each word is its own httpd string expression, so a value from the request
+ * (a namespace from the URL) is always one word: it can never add a name or
+ * shift the namespace. Lines without expressions are checked whole at
+ * startup; with expressions, the literal words are (with a valid stand-in
+ * for each computed one), and the computed values are checked per request.
+ */
+
+#define CAN_MAX_WORDS 4
+
+typedef struct {
+    const char *line;                       /* as written, for log lines */
+    int nwords;
+    const char *literal[CAN_MAX_WORDS];     /* a word without an expression */
+    ap_expr_info_t *expr[CAN_MAX_WORDS];    /* or its compiled expression */
+    const k8ssa_access_attributes *fixed;   /* every word literal: decided at startup */
+} can_line;
+
+/* Valid words for each position, standing in for computed ones at startup. */
+static const char *const can_stand_ins[CAN_MAX_WORDS] = { "get", "pods", "default", "name" };
+
+static const char *parse_can_line(cmd_parms *cmd, const char *args,
+                                  const void **parsed)
+{
+    can_line *cl = apr_pcalloc(cmd->pool, sizeof(*cl));
+    const char *words[CAN_MAX_WORDS + 1], *rest = args, *why = NULL, *w;
+    k8ssa_access_attributes *fixed = apr_pcalloc(cmd->pool, sizeof(*fixed));
+    int n = 0, computed = 0;
+
+    cl->line = args ? args : "";
+    while (rest != NULL && *rest && (w = ap_getword_conf(cmd->pool, &rest)) != NULL && *w) {
+        if (n == CAN_MAX_WORDS)
+            return apr_psprintf(cmd->pool, "Require k8s-can %s: too many words; the forms "
+                                "are VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]] "
+                                "and VERB /PATH", cl->line);
+        if (strstr(w, "%{") != NULL) {
+            const char *err = NULL;
+            cl->expr[n] = ap_expr_parse_cmd(cmd, w, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+            if (err != NULL)
+                return apr_psprintf(cmd->pool, "Require k8s-can %s: cannot parse '%s' as "
+                                    "an httpd string expression: %s", cl->line, w, err);
+            words[n] = can_stand_ins[n];
+            computed = 1;
+        } else {
+            cl->literal[n] = w;
+            words[n] = w;
+        }
+        n++;
+    }
+    cl->nwords = n;
+    if (!k8ssa_can_attributes(cmd->pool, words, (size_t)n, fixed, &why))
+        return apr_psprintf(cmd->pool, "Require k8s-can %s: %s%s; the forms are VERB "
+                            "RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]] and VERB "
+                            "/PATH", cl->line, why,
+                            computed ? " (with its expressions standing for valid values)"
+                                     : "");
+    if (!computed)
+        cl->fixed = fixed;
+    *parsed = cl;
+    return NULL;
+}
+
+/* Records why a line could not be decided for the authorization hook. */
+static void note_access_failure(request_rec *r, int status)
+{
+    k8ssa_request_state *st = k8ssa_request_state_of(r);
+
+    if (st == NULL) {
+        st = apr_pcalloc(r->pool, sizeof(*st));
+        ap_set_module_config(r->request_config, &auth_k8ssa_module, st);
+    }
+    if (st->access_failure != HTTP_INTERNAL_SERVER_ERROR)
+        st->access_failure = status;   /* a 500 (configuration) outranks a 503 */
+}
+
+/* The line's attributes for this request; 0 (logged) when an expression
+ * fails (*status 500) or gives a value Kubernetes would not accept (*status
+ * 0: a denial, since request data chose it). */
+static int can_attributes_of(request_rec *r, const can_line *cl,
+                             const k8ssa_access_attributes **out, int *status)
+{
+    const char *words[CAN_MAX_WORDS], *why = NULL;
+    k8ssa_access_attributes *a;
+    int i;
+
+    if (cl->fixed != NULL) {
+        *out = cl->fixed;
+        return 1;
+    }
+    for (i = 0; i < cl->nwords; i++) {
+        const char *err = NULL;
+        if (cl->expr[i] == NULL) {
+            words[i] = cl->literal[i];
+            continue;
+        }
+        words[i] = ap_expr_str_exec(r, cl->expr[i], &err);
+        if (err != NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(043)
+                          "Require k8s-can %s: cannot evaluate the expression: %s",
+                          cl->line, err);
+            *status = HTTP_INTERNAL_SERVER_ERROR;
+            return 0;
+        }
+    }
+    a = apr_palloc(r->pool, sizeof(*a));
+    if (!k8ssa_can_attributes(r->pool, words, (size_t)cl->nwords, a, &why)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(044)
+                      "Require k8s-can %s denies %s for %s: with this request's values, %s",
+                      cl->line, r->user, r->uri, why);
+        *status = 0;
+        return 0;
+    }
+    *out = a;
+    return 1;
+}
+
+static authz_status check_k8s_can(request_rec *r, const char *line, const void *parsed)
+{
+    const can_line *cl = parsed;
+    const k8ssa_access_attributes *a;
+    const k8ssa_identity *id;
+    k8ssa_server_conf *sc;
+    k8ssa_dir_conf *d;
+    k8ssa_review rv;
+    k8ssa_verdict v;
+    int rc = 0;
+    (void)line;
+
+    /* No identity, no question: the API server never hears of anonymous
+     * requests (mod_authz_core asks again after authentication). */
+    if (r->user == NULL)
+        return AUTHZ_DENIED_NO_USER;
+    id = k8ssa_identity_of(r);
+    if (id == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(040)
+                      "Require k8s-can for %s: the user %s was not authenticated by AuthType "
+                      K8SSA_AUTH_TYPE "; use the k8s-* providers only with that AuthType",
+                      r->uri, r->user);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (!can_attributes_of(r, cl, &a, &rc)) {
+        if (rc == 0)
+            return AUTHZ_DENIED;
+        note_access_failure(r, rc);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    sc = ap_get_module_config(r->server->module_config, &auth_k8ssa_module);
+    d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+    rc = k8ssa_review_of_access(r, sc, d, id, a, &rv);
+    if (rc == OK)
+        rc = k8ssa_review_decide(r, sc, &rv, &v);
+    if (rc != OK) {
+        note_access_failure(r, rc);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (v.positive)
+        return AUTHZ_GRANTED;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(045)
+                  "Require k8s-can %s denies %s", cl->line, k8ssa_review_subject(r, &rv));
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider authz_k8s_can = { check_k8s_can, parse_can_line };
+
+/* ---------------------------------------------------------------------------
+ * The authorization hook.
+ *
+ * mod_authz_core answers every AUTHZ_GENERAL_ERROR of a provider with 500,
+ * but a k8s-can line that could not be decided because the API server
+ * failed is a 503 (the client may retry; nothing is wrong with the
+ * configuration). This hook runs first and runs the rest of httpd's
+ * authorization chain itself, exactly as httpd would (the first answer that
+ * is not DECLINED), from the hook list httpd publishes for it; when that
+ * answer is a 500 and a k8s-can line recorded why, the answer is that
+ * status. Only in locations with this AuthType; elsewhere it declines at
+ * once and httpd runs the chain as always.
+ */
+
+static int check_authz(request_rec *r);
+
+static int run_rest_of_authz_chain(request_rec *r)
+{
+    apr_array_header_t *hooks = ap_hook_get_auth_checker();
+    const ap_LINK_auth_checker_t *link;
+    int i, after_us = 0, rc;
+
+    if (hooks == NULL)
+        return DECLINED;
+    link = (const ap_LINK_auth_checker_t *)hooks->elts;
+    for (i = 0; i < hooks->nelts; i++) {
+        if (!after_us) {
+            after_us = link[i].pFunc == check_authz;
+            continue;
+        }
+        rc = link[i].pFunc(r);
+        if (rc != DECLINED)
+            return rc;
+    }
+    return DECLINED;
+}
+
+static int check_authz(request_rec *r)
+{
+    k8ssa_request_state *st;
+    int rc;
+
+    if (!k8ssa_is_our_auth_type(r))
+        return DECLINED;
+    rc = run_rest_of_authz_chain(r);
+    st = k8ssa_request_state_of(r);
+    if (rc == HTTP_INTERNAL_SERVER_ERROR && st != NULL && st->access_failure != 0)
+        return st->access_failure;
+    return rc;
+}
+
+void k8ssa_register_authz_hook(void)
+{
+    ap_hook_check_authz(check_authz, NULL, NULL, APR_HOOK_REALLY_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+}
+
+/* ---------------------------------------------------------------------------
  * The K8S_* variables in httpd expressions.
  *
  * They exist from authentication on, but mod_authz_core evaluates Require
@@ -236,4 +465,6 @@ void k8ssa_register_authz_providers(apr_pool_t *p)
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-serviceaccount",
                               AUTHZ_PROVIDER_VERSION, &authz_k8s_serviceaccount,
                               AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "k8s-can", AUTHZ_PROVIDER_VERSION,
+                              &authz_k8s_can, AP_AUTH_INTERNAL_PER_CONF);
 }

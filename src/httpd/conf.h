@@ -167,6 +167,8 @@ void k8ssa_register_filters(void);
 
 /* authz.c */
 void k8ssa_register_authz_providers(apr_pool_t *p);
+/* Runs httpd's authorization so that an undecidable k8s-can is a 503. */
+void k8ssa_register_authz_hook(void);
 /* K8S_* in expressions: an error, not "", while a request has no user. */
 void k8ssa_register_expr_lookup(void);
 

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""A stand-in for the Kubernetes API server's TokenReview endpoint.
+"""A stand-in for the Kubernetes API server's TokenReview and
+SubjectAccessReview endpoints.
 
 Written from the API reference of
-``POST /apis/authentication.k8s.io/v1/tokenreviews`` and from what
-kube-apiserver does (pkg/registry/authentication/tokenreview):
+``POST /apis/authentication.k8s.io/v1/tokenreviews`` and
+``POST /apis/authorization.k8s.io/v1/subjectaccessreviews``, and from what
+kube-apiserver does (pkg/registry/authentication/tokenreview,
+pkg/registry/authorization/subjectaccessreview, RBAC in rbac.py):
 
 * HTTPS only, with a PKI generated at test time (``make_pki``).
 * The caller (the module) authenticates with a bearer token from a set that
@@ -13,7 +16,11 @@ kube-apiserver does (pkg/registry/authentication/tokenreview):
 * The reviewed token is looked up in a registry of token -> user info and
   token audiences; audiences are intersected as kube-apiserver does.
 * Fault modes (500, 429, 503, garbage, slow, reset, control characters,
-  200 instead of 201), permanently or for the next N reviews.
+  200 instead of 201), permanently or for the next N reviews, for each kind
+  of review on its own.
+* SubjectAccessReviews are decided by RBAC objects the test sets
+  (``set_rbac``), with explicit denies in front; the module's credential can
+  be refused ``create`` on subjectaccessreviews alone (``access_forbidden``).
 
 Use it in-process (``KubeAPI(pki).start()`` ... ``.stop()``) or standalone::
 
@@ -37,7 +44,11 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rbac import RBAC  # noqa: E402
+
 TOKENREVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
+ACCESSREVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
 MODULE_CERT_CN = "k8ssa-module"
 
@@ -303,12 +314,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         api = self.server.api
         body = self._read_body()
-        if self.path.split("?")[0] != TOKENREVIEW_PATH:
+        path = self.path.split("?")[0]
+        if path == TOKENREVIEW_PATH:
+            kind = "token"
+        elif path == ACCESSREVIEW_PATH:
+            kind = "access"
+        else:
             return self._status(404, "NotFound",
                                 "the server could not find the requested resource")
-        api._record(self, body)
+        api._record(self, body, kind)
 
-        fault, arg = api._next_fault()
+        fault, arg = api._next_fault(kind)
         if fault == "reset":
             return self._reset()
         if fault == "slow":
@@ -318,12 +334,16 @@ class _Handler(BaseHTTPRequestHandler):
         who, name = self._caller()
         if who == "unauthorized":
             return self._status(401, "Unauthorized", "Unauthorized")
+        resource, group = ("tokenreviews", "authentication.k8s.io") if kind == "token" \
+            else ("subjectaccessreviews", "authorization.k8s.io")
+        if who == "ok" and kind == "access" and api.access_forbidden:
+            who, name = "forbidden", "system:serviceaccount:k8ssa:httpd"
         if who == "forbidden":
+            # RBAC's own words (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters)
             return self._status(
                 403, "Forbidden",
-                'tokenreviews.authentication.k8s.io is forbidden: User "%s" cannot create '
-                'resource "tokenreviews" in API group "authentication.k8s.io" at the cluster '
-                'scope' % name)
+                '%s.%s is forbidden: User "%s" cannot create resource "%s" in API group "%s" '
+                'at the cluster scope' % (resource, group, name, resource, group))
 
         if fault == "500":
             return self._status(500, "InternalError",
@@ -350,6 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("not an object")
         except ValueError as e:
             return self._status(400, "BadRequest", "error decoding body: %s" % e)
+        if kind == "access":
+            return self._access_review(review, fault)
         if review.get("apiVersion") != "authentication.k8s.io/v1" or \
                 review.get("kind") != "TokenReview":
             return self._status(400, "BadRequest",
@@ -369,6 +391,45 @@ class _Handler(BaseHTTPRequestHandler):
                "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
         self._send(200 if fault == "200" else 201, out)
 
+    def _access_review(self, review, fault):
+        """pkg/registry/authorization/subjectaccessreview and its validation
+        (pkg/apis/authorization/validation)."""
+        if review.get("apiVersion") != "authorization.k8s.io/v1" or \
+                review.get("kind") != "SubjectAccessReview":
+            return self._status(400, "BadRequest",
+                                "the API version in the data (%s) does not match the expected "
+                                "API version (authorization.k8s.io/v1) or kind (%s) is not "
+                                "SubjectAccessReview" % (review.get("apiVersion"),
+                                                         review.get("kind")))
+        spec = review.get("spec")
+        if not isinstance(spec, dict):
+            return self._status(400, "BadRequest", "spec must be an object")
+        ra, nra = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+        errors = []
+        if ra is None and nra is None:
+            errors.append("spec.resourceAttributes: Required value: exactly one of "
+                          "nonResourceAttributes or resourceAttributes must be specified")
+        if ra is not None and nra is not None:
+            errors.append("spec.nonResourceAttributes: Invalid value: \"null\": cannot be "
+                          "specified in combination with resourceAttributes")
+        if not spec.get("user") and not spec.get("groups"):
+            errors.append("spec.user: Invalid value: \"\": at least one of user or group "
+                          "must be specified")
+        if errors:
+            return self._status(422, "Invalid", 'SubjectAccessReview.authorization.k8s.io "" '
+                                'is invalid: [%s]' % ", ".join(errors))
+        allowed, denied, reason = self.server.api._decide(spec)
+        status = {"allowed": allowed}
+        if denied:
+            status["denied"] = True
+        if reason:
+            status["reason"] = reason
+        if fault == "control-chars":
+            status["reason"] = "allowed\r\nX-Injected: yes"
+        out = {"kind": "SubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+               "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+        self._send(200 if fault == "200" else 201, out)
+
 
 class KubeAPI:
     """The stand-in. Attributes tests may read or change (under .lock where
@@ -379,6 +440,9 @@ class KubeAPI:
     bodies       parsed JSON bodies of those POSTs (None when not JSON)
     requests     list of dicts {headers: [(k, v)], peer_cn, body, conn} per POST
                  (conn: serial number of the TCP connection it came on)
+    access_reviews / access_bodies  the same for SubjectAccessReviews
+    access_forbidden  refuse the module's credential create on
+                 subjectaccessreviews (tokenreviews still allowed)
     module_tokens / forbidden_tokens  caller bearer tokens accepted / refused (403)
     client_cert_cns  CNs of CA-signed client certificates that authenticate
     api_audiences    the API server's own audiences
@@ -454,12 +518,17 @@ class KubeAPI:
             self._stop_sleep = threading.Event()
             self.connections = 0
             self.reviews = 0
+            self.access_reviews = 0
             self.handshake_failures = 0
             self.bodies = []
+            self.access_bodies = []
             self.requests = []
-            self.mode = ("normal", None)
+            self.modes = {"token": ("normal", None), "access": ("normal", None)}
             self.expiry_leeway = 0
-            self._oneshot = []          # [(mode, arg)] consumed one per review
+            # [(mode, arg)] consumed one per review of that kind
+            self._oneshot = {"token": [], "access": []}
+            self.rbac = RBAC()
+            self.access_forbidden = False
             self.api_audiences = list(self.default_api_audiences)
             if not keep_tokens:
                 self.tokens = {}
@@ -472,26 +541,48 @@ class KubeAPI:
     MODES = ("normal", "500", "429", "503", "garbage", "slow", "reset",
              "control-chars", "200")
 
-    def set_mode(self, mode, arg=None):
-        """Permanent mode. 'slow' takes arg = seconds to sleep before answering."""
-        mode = str(mode)
-        assert mode in self.MODES, mode
-        with self.lock:
-            self.mode = (mode, arg)
+    KINDS = ("token", "access")
 
-    def fail_next(self, n, mode, arg=None):
-        """The next n reviews get mode (e.g. '500', '429', 'reset'), then the
-        permanent mode applies again."""
+    def set_mode(self, mode, arg=None, kind="token"):
+        """Permanent mode of one kind of review (token, access). 'slow'
+        takes arg = seconds to sleep before answering."""
         mode = str(mode)
-        assert mode in self.MODES, mode
+        assert mode in self.MODES and kind in self.KINDS, (mode, kind)
         with self.lock:
-            self._oneshot.extend([(mode, arg)] * n)
+            self.modes[kind] = (mode, arg)
 
-    def _next_fault(self):
+    @property
+    def mode(self):
+        return self.modes["token"]
+
+    def fail_next(self, n, mode, arg=None, kind="token"):
+        """The next n reviews of that kind get mode (e.g. '500', '429',
+        'reset'), then the permanent mode applies again."""
+        mode = str(mode)
+        assert mode in self.MODES and kind in self.KINDS, (mode, kind)
         with self.lock:
-            if self._oneshot:
-                return self._oneshot.pop(0)
-            return self.mode
+            self._oneshot[kind].extend([(mode, arg)] * n)
+
+    def _next_fault(self, kind):
+        with self.lock:
+            if self._oneshot[kind]:
+                return self._oneshot[kind].pop(0)
+            return self.modes[kind]
+
+    # -- authorization
+
+    def set_rbac(self, objects, denies=()):
+        """RBAC objects (dicts shaped like their manifests: Role, ClusterRole,
+        RoleBinding, ClusterRoleBinding) and explicit denies ({subjects,
+        rules, reason}) that decide SubjectAccessReviews from now on."""
+        rbac = RBAC(objects, denies)
+        with self.lock:
+            self.rbac = rbac
+
+    def _decide(self, spec):
+        with self.lock:
+            rbac = self.rbac
+        return rbac.decide(spec)
 
     # -- counters
 
@@ -521,17 +612,21 @@ class KubeAPI:
         with self.lock:
             setattr(self, name, getattr(self, name) + 1)
 
-    def _record(self, handler, body):
+    def _record(self, handler, body, kind):
         try:
             parsed = json.loads(body)
         except ValueError:
             parsed = None
         with self.lock:
-            self.reviews += 1
-            self.bodies.append(parsed)
+            if kind == "access":
+                self.access_reviews += 1
+                self.access_bodies.append(parsed)
+            else:
+                self.reviews += 1
+                self.bodies.append(parsed)
             self.requests.append({"headers": list(handler.headers.items()),
                                   "peer_cn": handler.peer_cn, "body": parsed,
-                                  "conn": handler.conn_id})
+                                  "conn": handler.conn_id, "kind": kind})
 
     # -- caller credentials
 

@@ -1,0 +1,398 @@
+"""Require k8s-can: SubjectAccessReviews decided by the stand-in's RBAC.
+
+Every form of the line, allowed and denied; namespace from the URL and verb
+from the method; RequireAll / RequireAny; decisions cached and expiring,
+counted at the stand-in; every API fault a 503 that is not cached; the
+module's credential without create on subjectaccessreviews a 500; no access
+review without an authenticated identity; bad lines refused at startup.
+"""
+
+import time
+
+import pytest
+import requests
+
+from helpers import assert_no_challenge, bearer, location
+
+RBAC_OBJECTS = [
+    # a metrics endpoint (non-resource URL), and a prefix with a trailing *
+    {"kind": "ClusterRole", "metadata": {"name": "metrics-reader"},
+     "rules": [{"verbs": ["get"], "nonResourceURLs": ["/metrics"]}]},
+    {"kind": "ClusterRole", "metadata": {"name": "debug-reader"},
+     "rules": [{"verbs": ["get"], "nonResourceURLs": ["/debug/*"]}]},
+    {"kind": "ClusterRoleBinding", "metadata": {"name": "prom-metrics"},
+     "roleRef": {"kind": "ClusterRole", "name": "metrics-reader"},
+     "subjects": [{"kind": "ServiceAccount", "name": "prom", "namespace": "monitoring"}]},
+    {"kind": "ClusterRoleBinding", "metadata": {"name": "debuggers"},
+     "roleRef": {"kind": "ClusterRole", "name": "debug-reader"},
+     "subjects": [{"kind": "Group", "name": "debuggers"}]},
+    # services/proxy in one namespace (a Role and its RoleBinding)
+    {"kind": "Role", "metadata": {"namespace": "monitoring", "name": "proxy"},
+     "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["services/proxy"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "monitoring", "name": "prom-proxy"},
+     "roleRef": {"kind": "Role", "name": "proxy"},
+     "subjects": [{"kind": "ServiceAccount", "name": "prom"}]},
+    # a ClusterRole granted in one namespace by a RoleBinding to a group
+    {"kind": "ClusterRole", "metadata": {"name": "pod-reader"},
+     "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "pods/log"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "team-a", "name": "readers"},
+     "roleRef": {"kind": "ClusterRole", "name": "pod-reader"},
+     "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}]},
+    # wildcards: every verb on deployments.apps, everywhere
+    {"kind": "ClusterRole", "metadata": {"name": "deployer"},
+     "rules": [{"verbs": ["*"], "apiGroups": ["apps"], "resources": ["deployments"]}]},
+    {"kind": "ClusterRoleBinding", "metadata": {"name": "alice-deploys"},
+     "roleRef": {"kind": "ClusterRole", "name": "deployer"},
+     "subjects": [{"kind": "User", "name": "alice"}]},
+    # resourceNames
+    {"kind": "Role", "metadata": {"namespace": "team-a", "name": "settings"},
+     "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"],
+                "resourceNames": ["settings"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "team-a", "name": "runner-settings"},
+     "roleRef": {"kind": "Role", "name": "settings"},
+     "subjects": [{"kind": "ServiceAccount", "name": "runner", "namespace": "team-a"}]},
+    # */status in every namespace for a group
+    {"kind": "ClusterRole", "metadata": {"name": "status-reader"},
+     "rules": [{"verbs": ["get"], "apiGroups": ["*"], "resources": ["*/status"]}]},
+    {"kind": "ClusterRoleBinding", "metadata": {"name": "auditors"},
+     "roleRef": {"kind": "ClusterRole", "name": "status-reader"},
+     "subjects": [{"kind": "Group", "name": "auditors"}]},
+]
+
+# mallory is an auditor, but an authorizer in front of RBAC denies her
+DENIES = [{"subjects": [{"kind": "User", "name": "mallory"}],
+           "rules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+           "reason": "mallory is suspended"}]
+
+LOCATIONS = {
+    "/metrics": "Require k8s-can get /metrics",
+    "/debug/": "Require k8s-can get %{REQUEST_URI}",
+    "/proxy": "Require k8s-can get services/proxy monitoring",
+    "/deploy": "Require k8s-can update deployments.apps team-b",
+    "/settings": "Require k8s-can get configmaps team-a settings",
+    "/other-config": "Require k8s-can get configmaps team-a other",
+    "/status": "Require k8s-can get pods/status kube-system",
+    "/logs": "Require k8s-can get pods/log team-a",
+    "/nodes": "Require k8s-can list nodes",
+    "/all": "<RequireAll>\n    Require k8s-group system:serviceaccounts:team-a\n"
+            "    Require k8s-can get pods team-a\n</RequireAll>",
+    "/any": "<RequireAny>\n    Require k8s-can get services/proxy monitoring\n"
+            "    Require k8s-can update deployments.apps default\n</RequireAny>",
+    "/not": "<RequireAll>\n    Require valid-user\n    Require not k8s-can list nodes\n"
+            "</RequireAll>",
+    "/any-group": "<RequireAny>\n    Require k8s-group system:serviceaccounts:team-a\n"
+                  "    Require k8s-can list nodes\n</RequireAny>",
+    "/unset-ns": "Require k8s-can get pods %{env:NO_SUCH_VARIABLE}",
+    "/open": "<RequireAny>\n    Require ip 127.0.0.1\n    Require k8s-can list nodes\n"
+             "</RequireAny>",
+}
+
+# namespace from the URL (a LocationMatch named group), verb from the method
+NS_FROM_URL = (
+    '<LocationMatch "^/ns/(?<ns>[^/]*)/pods">\n'
+    "    AuthType KubernetesServiceAccount\n"
+    '    AuthName "k8s"\n'
+    "    Require k8s-can %{tolower:%{REQUEST_METHOD}} pods %{env:MATCH_NS}\n"
+    "    AuthzSendForbiddenOnFailure On\n"
+    "    ProxyPass {echo}\n"
+    "</LocationMatch>\n")
+
+
+def access_conf(harness, extra_body=""):
+    e = harness.echo.url
+    conf = "".join(location(p, body + "\nAuthzSendForbiddenOnFailure On\n" + extra_body,
+                            backend=e + p.rstrip("/"))
+                   for p, body in LOCATIONS.items())
+    return conf + NS_FROM_URL.replace("{echo}", e + "/ns")
+
+
+@pytest.fixture(scope="module")
+def srv(harness):
+    with harness.httpd(access_conf(harness)) as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def rbac(api):
+    api.set_rbac(RBAC_OBJECTS, DENIES)
+
+
+@pytest.fixture
+def tokens(api):
+    return {
+        "prom": api.sa_token("monitoring", "prom"),
+        "runner": api.sa_token("team-a", "runner"),
+        "builder": api.sa_token("team-b", "builder"),
+        "alice": api.user_token("alice", groups=["system:authenticated"]),
+        "dora": api.user_token("dora", groups=["debuggers", "system:authenticated"]),
+        "ann": api.user_token("ann", groups=["auditors", "system:authenticated"]),
+        "mallory": api.user_token("mallory", groups=["auditors", "system:authenticated"]),
+    }
+
+
+def get(srv, path, tok=None, method="GET"):
+    headers = bearer(tok) if tok else {}
+    return requests.request(method, srv.url(path), headers=headers, timeout=30)
+
+
+CASES = [
+    ("/metrics", "prom", 200), ("/metrics", "runner", 403), ("/metrics", "alice", 403),
+    ("/debug/pprof/heap", "dora", 200), ("/debug/", "dora", 200), ("/debug/x", "prom", 403),
+    ("/proxy", "prom", 200), ("/proxy", "runner", 403), ("/proxy", "alice", 403),
+    ("/deploy", "alice", 200), ("/deploy", "builder", 403),
+    ("/settings", "runner", 200), ("/settings", "prom", 403),
+    ("/other-config", "runner", 403),
+    ("/status", "ann", 200), ("/status", "alice", 403), ("/status", "mallory", 403),
+    ("/logs", "runner", 200), ("/logs", "builder", 403),
+    ("/nodes", "runner", 403), ("/nodes", "alice", 403),
+    ("/all", "runner", 200), ("/all", "builder", 403), ("/all", "alice", 403),
+    ("/any", "prom", 200), ("/any", "alice", 200), ("/any", "runner", 403),
+    ("/not", "runner", 200),
+    ("/ns/team-a/pods", "runner", 200), ("/ns/team-b/pods", "runner", 403),
+    ("/ns/team-a/pods", "builder", 403), ("/ns/team-a/pods", "alice", 403),
+]
+
+
+@pytest.mark.parametrize("path,who,status", CASES)
+def test_decision(srv, harness, tokens, path, who, status):
+    r = get(srv, path, tokens[who])
+    assert r.status_code == status, r.text
+    assert harness.echo.count == (1 if status == 200 else 0)
+
+
+def test_explicit_deny_beats_rbac(srv, api, tokens):
+    """mallory's group is granted */status, but the deny comes first; the
+    reason is logged, never sent."""
+    mark = srv.log_mark()
+    r = get(srv, "/status", tokens["mallory"])
+    assert r.status_code == 403
+    assert "suspended" not in r.text and "suspended" not in str(r.headers)
+    assert any("mallory is suspended" in l for l in srv.new_log_lines(mark))
+    assert api.access_bodies[-1]["spec"]["user"] == "mallory"
+
+
+def test_verb_from_method(srv, api, tokens):
+    """pod-reader grants get and list, not delete."""
+    assert get(srv, "/ns/team-a/pods", tokens["runner"], method="DELETE").status_code == 403
+    ra = api.access_bodies[-1]["spec"]["resourceAttributes"]
+    assert ra == {"namespace": "team-a", "verb": "delete", "resource": "pods"}
+
+
+@pytest.mark.parametrize("ns", ["Team-A", "team_a", "-x", "a" * 64, "team-a%20x",
+                                "team-a%0d%0aX-Injected:1", "team-a%00"])
+def test_bad_namespace_from_url_is_denied_without_review(srv, api, harness, tokens, ns):
+    """A namespace Kubernetes would not accept is a denial, never a wider
+    question (an empty namespace is not every namespace)."""
+    r = get(srv, "/ns/%s/pods" % ns, tokens["runner"])
+    assert r.status_code in (403, 404) if ns == "team-a%00" else r.status_code == 403
+    assert api.access_reviews == 0
+    assert harness.echo.count == 0
+
+
+def test_unset_namespace_is_denied_without_review(srv, api, tokens):
+    assert get(srv, "/unset-ns", tokens["runner"]).status_code == 403
+    assert api.access_reviews == 0
+
+
+def test_access_review_body(srv, api, tokens):
+    """spec: the identity exactly as the token review gave it (not the
+    header view), and the line's attributes."""
+    tok = tokens["runner"]
+    assert get(srv, "/settings", tok).status_code == 200
+    user = api.user_of(tok)
+    body = api.access_bodies[-1]
+    assert body["apiVersion"] == "authorization.k8s.io/v1"
+    assert body["kind"] == "SubjectAccessReview"
+    spec = body["spec"]
+    assert spec["user"] == user["username"]
+    assert spec["uid"] == user["uid"]
+    assert spec["groups"] == user["groups"]
+    assert spec["extra"] == user["extra"]
+    assert spec["resourceAttributes"] == {"namespace": "team-a", "verb": "get",
+                                          "resource": "configmaps", "name": "settings"}
+    assert "nonResourceAttributes" not in spec
+
+
+def test_non_resource_body(srv, api, tokens):
+    assert get(srv, "/metrics", tokens["prom"]).status_code == 200
+    spec = api.access_bodies[-1]["spec"]
+    assert spec["nonResourceAttributes"] == {"path": "/metrics", "verb": "get"}
+    assert "resourceAttributes" not in spec
+
+
+def test_group_and_subresource_body(srv, api, tokens):
+    get(srv, "/deploy", tokens["alice"])
+    assert api.access_bodies[-1]["spec"]["resourceAttributes"] == {
+        "namespace": "team-b", "verb": "update", "group": "apps", "resource": "deployments"}
+    get(srv, "/logs", tokens["runner"])
+    assert api.access_bodies[-1]["spec"]["resourceAttributes"] == {
+        "namespace": "team-a", "verb": "get", "resource": "pods", "subresource": "log"}
+
+
+def test_no_review_without_identity(srv, api, harness, tokens):
+    r = get(srv, "/metrics")
+    assert r.status_code == 401
+    r = get(srv, "/metrics", "not-a-registered-token")
+    assert r.status_code == 401
+    assert api.access_reviews == 0
+    # Require ip grants before any token is asked for
+    r = get(srv, "/open")
+    assert r.status_code == 200
+    assert api.access_reviews == 0 and api.reviews == 1
+
+
+def test_decisions_cached(srv, api, tokens):
+    for _ in range(3):
+        assert get(srv, "/proxy", tokens["prom"]).status_code == 200
+        assert get(srv, "/proxy", tokens["runner"]).status_code == 403
+    assert api.access_reviews == 2, "one allowed and one denied decision, each reused"
+
+
+def test_decisions_per_identity_and_line(srv, api, tokens):
+    """Another token of the same service account is the same identity only
+    if the token review says so: its pod extras differ, so it is asked again;
+    another line is another question."""
+    assert get(srv, "/proxy", tokens["prom"]).status_code == 200
+    assert get(srv, "/metrics", tokens["prom"]).status_code == 200
+    assert api.access_reviews == 2
+    assert get(srv, "/proxy", api.sa_token("monitoring", "prom")).status_code == 200
+    assert api.access_reviews == 3
+
+
+def test_decisions_expire(harness, start_httpd, api):
+    api.set_rbac(RBAC_OBJECTS, DENIES)
+    s = start_httpd(access_conf(harness, "AuthK8sAccessCacheTTL 1\n"
+                                         "AuthK8sAccessNegativeCacheTTL 1\n"))
+    prom, runner = api.sa_token("monitoring", "prom"), api.sa_token("team-a", "runner")
+    assert get(s, "/proxy", prom).status_code == 200
+    assert get(s, "/proxy", runner).status_code == 403
+    assert get(s, "/proxy", prom).status_code == 200
+    assert get(s, "/proxy", runner).status_code == 403
+    assert api.access_reviews == 2
+    time.sleep(2.2)
+    assert get(s, "/proxy", prom).status_code == 200
+    assert get(s, "/proxy", runner).status_code == 403
+    assert api.access_reviews == 4, "both decisions asked again after their TTL"
+
+
+def test_revoked_permission_seen_after_ttl(harness, start_httpd, api):
+    s = start_httpd(access_conf(harness, "AuthK8sAccessCacheTTL 1\n"))
+    prom = api.sa_token("monitoring", "prom")
+    assert get(s, "/proxy", prom).status_code == 200
+    api.set_rbac([])
+    assert get(s, "/proxy", prom).status_code == 200, "cached within its TTL"
+    time.sleep(1.2)
+    assert get(s, "/proxy", prom).status_code == 403
+
+
+def test_negative_caching_off(harness, start_httpd, api):
+    s = start_httpd(access_conf(harness, "AuthK8sAccessNegativeCacheTTL 0\n"))
+    runner = api.sa_token("team-a", "runner")
+    for _ in range(3):
+        assert get(s, "/proxy", runner).status_code == 403
+    assert api.access_reviews == 3
+
+
+@pytest.mark.parametrize("mode", ["500", "503", "429", "garbage", "control-chars", "reset"])
+def test_api_failure_is_503_not_cached(srv, api, harness, tokens, mode):
+    tok = tokens["prom"]
+    assert get(srv, "/metrics", tok).status_code == 200   # token reviewed and cached
+    n = api.access_reviews
+    api.close_connections()
+    api.set_mode(mode, kind="access")
+    r = get(srv, "/proxy", tok)
+    assert r.status_code == 503
+    assert_no_challenge(r)
+    assert harness.echo.count == 1
+    api.set_mode("normal", kind="access")
+    assert get(srv, "/proxy", tok).status_code == 200, "the failure was not cached"
+    assert api.access_reviews > n + 1
+
+
+def test_timeout_is_503(harness, start_httpd, api):
+    s = start_httpd(access_conf(harness), server_conf=harness.default_server_conf(timeout=1))
+    tok = api.sa_token("monitoring", "prom")
+    api.set_mode("slow", 4, kind="access")
+    t = time.time()
+    r = get(s, "/proxy", tok)
+    assert r.status_code == 503
+    assert time.time() - t < 2.5
+
+
+def test_one_failure_is_retried(srv, api, tokens):
+    tok = tokens["prom"]
+    api.close_connections()
+    api.fail_next(1, "503", kind="access")
+    assert get(srv, "/proxy", tok).status_code == 200
+    assert api.access_reviews == 2
+
+
+def test_failure_in_require_any(srv, api, tokens):
+    """mod_authz_core stops at the first line that grants: a k8s-group
+    before a k8s-can spares the review. A line that cannot be decided ends
+    the evaluation (httpd's rule for every provider error): 503."""
+    api.set_mode("503", kind="access")
+    assert get(srv, "/any-group", tokens["runner"]).status_code == 200
+    assert api.access_reviews == 0
+    assert get(srv, "/any-group", tokens["builder"]).status_code == 503
+    assert get(srv, "/any", tokens["runner"]).status_code == 503
+
+
+def test_missing_permission_is_500(srv, api, harness, tokens):
+    tok = tokens["prom"]
+    api.access_forbidden = True
+    mark = srv.log_mark()
+    r = get(srv, "/proxy", tok)
+    assert r.status_code == 500
+    assert harness.echo.count == 0
+    lines = srv.new_log_lines(mark)
+    assert any("subjectaccessreviews.authorization.k8s.io" in l and "auth-delegator" in l
+               for l in lines), lines
+    api.access_forbidden = False
+    assert get(srv, "/proxy", tok).status_code == 200, "not cached"
+
+
+def test_decision_coalesced(harness, start_httpd, api):
+    """Concurrent requests of one identity for one line wait for one review."""
+    import concurrent.futures
+    s = start_httpd(access_conf(harness), threads=16)
+    tok = api.sa_token("monitoring", "prom")
+    assert get(s, "/metrics", tok).status_code == 200
+    api.set_mode("slow", 1, kind="access")
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        codes = list(ex.map(lambda _: get(s, "/proxy", tok).status_code, range(8)))
+    assert codes == [200] * 8
+    assert api.access_reviews == 2, "one for /metrics, one for the eight /proxy requests"
+
+
+BAD_LINES = [
+    ("Require k8s-can", "needs a verb"),
+    ("Require k8s-can get", "needs a verb"),
+    ("Require k8s-can Get pods", "verb"),
+    ("Require k8s-can get Pods", "resource"),
+    ("Require k8s-can get pods Team-A", "namespace"),
+    ("Require k8s-can get /metrics default", "/path takes no namespace"),
+    ("Require k8s-can get pods a b c", "too many"),
+    ("Require k8s-can get pods %{env:X", "expression"),
+    ("Require k8s-can %{tolower:%{REQUEST_METHOD}} pods.Apps", "group"),
+    ('Require k8s-can get "/a path"', "path"),
+]
+
+
+@pytest.mark.parametrize("line,why", BAD_LINES)
+def test_bad_line_fails_startup(harness, line, why):
+    rc, out = harness.configtest(location("/x", line))
+    assert rc != 0
+    assert "k8s-can" in out and why in out, out
+
+
+@pytest.mark.parametrize("line", [
+    "Require k8s-can get /metrics",
+    "Require k8s-can '*' '*.*'",
+    "Require k8s-can get services/proxy monitoring prometheus",
+    "Require k8s-can %{tolower:%{REQUEST_METHOD}} pods %{env:NS} %{env:NAME}",
+    "Require k8s-can get %{REQUEST_URI}",
+])
+def test_good_line_passes_startup(harness, line):
+    rc, out = harness.configtest(location("/x", line))
+    assert rc == 0, out
