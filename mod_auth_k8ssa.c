@@ -36,6 +36,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(k8ssa_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     k8ssa_register_filters();
     k8ssa_register_authz_providers(p);
+    k8ssa_register_authz_hook();
     k8ssa_register_expr_lookup();
 }
 

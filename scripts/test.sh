@@ -4,7 +4,7 @@
 #   1. make check: C unit tests (cmocka), fuzz-corpus replay, and the pytest
 #      integration suite against a real httpd (mpm_event) and the Kubernetes
 #      API stand-in;
-#   2. the authentication, cache, spoofing and fault tests again under
+#   2. the authentication, authorization, cache, spoofing and fault tests again under
 #      mpm_worker and mpm_prefork;
 #   3. the unit tests and corpus replay under ASan+UBSan, with every pool
 #      allocation of ours a guarded malloc block (tests/common/asan_pools.c);
@@ -34,10 +34,10 @@ run "make check (unit, corpus replay, integration under mpm_event)" make -C buil
 MPM_TESTS="tests/integration/test_status.py tests/integration/test_require.py
 tests/integration/test_cache.py tests/integration/test_headers.py
 tests/integration/test_request_paths.py tests/integration/test_faults.py
-tests/integration/test_credentials.py"
+tests/integration/test_credentials.py tests/integration/test_access.py"
 for mpm in worker prefork; do
     # shellcheck disable=SC2086
-    run "integration (authentication, cache, spoofing, faults) under mpm_$mpm" \
+    run "integration (authentication, authorization, cache, spoofing, faults) under mpm_$mpm" \
         env K8SSA_MPM=$mpm top_builddir="$top/build" tests/integration/run.sh $MPM_TESTS
 done
 

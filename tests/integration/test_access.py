@@ -396,3 +396,28 @@ def test_bad_line_fails_startup(harness, line, why):
 def test_good_line_passes_startup(harness, line):
     rc, out = harness.configtest(location("/x", line))
     assert rc == 0, out
+
+
+def readme_rbac_locations():
+    import os
+    import re
+    import textwrap
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+    with open(readme) as f:
+        text = f.read()
+    section = text[text.index("## RBAC for your locations"):text.index("## RBAC the module needs")]
+    blocks = re.findall(r"^(    <Location(?:Match)? .*?^    </Location(?:Match)?>)$", section,
+                        re.M | re.S)
+    return [textwrap.dedent(b) for b in blocks]
+
+
+def test_readme_rbac_examples(harness):
+    """The README's k8s-can locations pass apache2 -t; its sample error is
+    what httpd prints."""
+    blocks = readme_rbac_locations()
+    assert len(blocks) == 3
+    for b in blocks:
+        rc, out = harness.configtest(b)
+        assert rc == 0, (b, out)
+    rc, out = harness.configtest(location("/x", "Require k8s-can get pods Team-A"))
+    assert "Require k8s-can get pods Team-A: the namespace must be a DNS label" in out, out

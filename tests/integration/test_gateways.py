@@ -15,7 +15,8 @@ from helpers import (MODDIR, REALM, Caddy, Nginx, assert_bearer_challenge, beare
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conf",
                         "examples")
-HTTPD_EXAMPLES = ("kubeflow.conf", "forward-auth.conf", "kube-apiserver-proxy.conf")
+HTTPD_EXAMPLES = ("kubeflow.conf", "forward-auth.conf", "forward-auth-rbac.conf",
+                  "kube-apiserver-proxy.conf")
 OTHER_EXAMPLES = ("nginx-auth-request.conf", "Caddyfile.forward-auth", "istio-ext-authz.yaml")
 POD_NAME_H = "X-Remote-Extra-authentication.kubernetes.io%2Fpod-name"
 POD_UID_H = "X-Remote-Extra-authentication.kubernetes.io%2Fpod-uid"
@@ -28,10 +29,10 @@ def example(name):
         return f.read()
 
 
-def replace_once(text, old, new):
-    """The example must hold old exactly once: an edited example that no
-    longer matches what the test adapts fails here, loudly."""
-    assert text.count(old) == 1, "%r occurs %d times" % (old, text.count(old))
+def replace_once(text, old, new, times=1):
+    """The example must hold old exactly once (or `times` times): an edited
+    example that no longer matches what the test adapts fails here, loudly."""
+    assert text.count(old) == times, "%r occurs %d times" % (old, text.count(old))
     return text.replace(old, new)
 
 
@@ -98,7 +99,8 @@ def _ssl_line():
     return "LoadModule ssl_module %s/mod_ssl.so\n" % MODDIR
 
 
-@pytest.mark.parametrize("name", ["kubeflow.conf", "forward-auth.conf"])
+@pytest.mark.parametrize("name", ["kubeflow.conf", "forward-auth.conf",
+                                  "forward-auth-rbac.conf"])
 def test_example_configtest_in_cluster(apache_configtest, harness, name):
     """As shipped: inside a cluster nothing else is needed (the API server
     from KUBERNETES_SERVICE_HOST/PORT)."""
@@ -117,7 +119,8 @@ def test_example_configtest_needs_an_api_server(apache_configtest):
     assert "AuthK8sAPIServer" in out, out
 
 
-@pytest.mark.parametrize("name", ["kubeflow.conf", "forward-auth.conf"])
+@pytest.mark.parametrize("name", ["kubeflow.conf", "forward-auth.conf",
+                                  "forward-auth-rbac.conf"])
 def test_example_configtest_out_of_cluster(apache_configtest, harness, name):
     rc, out = apache_configtest(out_of_cluster(example(name), harness), server_conf="")
     assert rc == 0, out
@@ -423,7 +426,10 @@ def test_check_without_authtype_is_500(check, api):
 
 @pytest.fixture(scope="module")
 def forward_httpd(harness):
-    text = out_of_cluster(example("forward-auth.conf"), harness)
+    """forward-auth.conf and forward-auth-rbac.conf (its server directives
+    left commented: the first file sets them)."""
+    text = out_of_cluster(example("forward-auth.conf"), harness) + "\n" + \
+        example("forward-auth-rbac.conf")
     with harness.httpd(text, server_conf="", name="forward-auth") as s:
         yield s
 
@@ -450,9 +456,9 @@ def caddyfile(httpd_port, echo_port, port):
     text = example("Caddyfile.forward-auth")
     text = replace_once(text, "\napp.example.com {", "\nhttp://127.0.0.1:%d {" % port)
     text = replace_once(text, "forward_auth 127.0.0.1:8081", "forward_auth 127.0.0.1:%d"
-                        % httpd_port)
+                        % httpd_port, times=2)
     text = replace_once(text, "reverse_proxy 127.0.0.1:3000", "reverse_proxy 127.0.0.1:%d"
-                        % echo_port)
+                        % echo_port, times=2)
     return text
 
 
@@ -514,4 +520,79 @@ def test_gateway_check_endpoint_not_reachable_as_app_path(gateway, api, harness)
     is authenticated before the application; without a token nothing passes."""
     status, _, _ = raw_request(gateway, "/k8ssa-auth", [])
     assert status in (401, 404), (gateway.name, status)
+    assert harness.echo.count == 0
+
+
+# --------------------------------------------------------------------------
+# forward-auth-rbac.conf: /ns/<namespace>/ decided by RBAC through the gateway
+
+APP_USERS = [
+    {"kind": "Role", "metadata": {"namespace": "team-a", "name": "app-user"},
+     "rules": [{"apiGroups": [""], "resources": ["services/proxy"], "verbs": ["get"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "team-a", "name": "app-users"},
+     "roleRef": {"kind": "Role", "name": "app-user", "apiGroup": "rbac.authorization.k8s.io"},
+     "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}]},
+]
+
+
+@pytest.fixture
+def app_users(api):
+    api.set_rbac(APP_USERS)
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/ns/team-a/dashboard?x=1", 200),
+    ("HEAD", "/ns/team-a/", 200),
+    ("GET", "/ns/team-a", 200),
+    ("POST", "/ns/team-a/dashboard", 403),       # create is not granted
+    ("DELETE", "/ns/team-a/dashboard", 403),
+    ("GET", "/ns/team-b/dashboard", 403),
+    ("GET", "/ns/team-a/../team-b/dashboard", 403),
+    ("GET", "/ns/team-a/%2e%2e/team-b/", 403),
+    ("GET", "/ns/Team-A/", 403),
+    ("GET", "/ns//team-a/", 403),
+])
+def test_gateway_rbac(gateway, api, harness, app_users, method, path, status):
+    tok = api.sa_token("team-a", "runner")
+    got, _, body = raw_request(gateway, path, list(bearer(tok).items())
+                               + [("Content-Length", "0")], method=method)
+    if got == 400 and status == 403:
+        got = 403     # the gateway itself refused the path: not let through either
+    assert got == status, (gateway.name, method, path, body[:300])
+    assert harness.echo.count == (1 if status == 200 else 0)
+    if status == 200:
+        spec = api.access_bodies[-1]["spec"]
+        assert spec["resourceAttributes"] == {"namespace": "team-a", "verb": "get",
+                                              "resource": "services",
+                                              "subresource": "proxy"}
+        assert spec["user"] == "system:serviceaccount:team-a:runner"
+
+
+def test_gateway_rbac_client_cannot_choose_method_or_path(gateway, api, harness, app_users):
+    """The client sends the headers of the other gateway, and this one's: the
+    decision is on what the gateway saw."""
+    tok = api.sa_token("team-a", "runner")
+    forged = [("X-Original-URI", "/ns/team-a/"), ("X-Original-Method", "GET"),
+              ("X-Forwarded-Uri", "/ns/team-a/"), ("X-Forwarded-Method", "GET")]
+    for method, path in (("DELETE", "/ns/team-a/x"), ("GET", "/ns/team-b/x")):
+        got, _, body = raw_request(gateway, path, list(bearer(tok).items()) + forged
+                                   + [("Content-Length", "0")], method=method)
+        assert got == 403, (gateway.name, method, path, body[:300])
+    assert harness.echo.count == 0
+
+
+def test_gateway_rbac_needs_a_token(gateway, api, harness, app_users):
+    got, hs, _ = raw_request(gateway, "/ns/team-a/", [])
+    assert got == 401
+    assert_bearer(hs, None)
+    assert api.access_reviews == 0
+
+
+def test_gateway_rbac_api_failure(gateway, api, harness, app_users):
+    """503 from httpd: Caddy passes it on; nginx's auth_request turns any
+    status but 2xx/401/403 into 500. Never a grant."""
+    tok = api.sa_token("team-a", "runner")
+    api.set_mode("503", kind="access")
+    got, _, _ = raw_request(gateway, "/ns/team-a/", list(bearer(tok).items()))
+    assert got == (503 if gateway.name == "caddy" else 500)
     assert harness.echo.count == 0
