@@ -25,6 +25,9 @@ static void register_hooks(apr_pool_t *p)
      * redirect) before any access or auth hook, settled last before the
      * handler, after mod_dir's index lookup (see src/httpd/identity_headers.c). */
     ap_hook_post_perdir_config(k8ssa_post_perdir_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* Before httpd decides whether a sub-request or redirect skips
+     * authentication and authorization (src/httpd/authz.c). */
+    ap_hook_post_perdir_config(k8ssa_recheck_requires, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(k8ssa_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_config(k8ssa_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(k8ssa_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -22,6 +22,47 @@
 
 typedef int (*identity_matcher)(request_rec *r, const k8ssa_identity *id, const char *want);
 
+/* ---------------------------------------------------------------------------
+ * Require lines that read the request.
+ *
+ * httpd skips authentication and authorization of a sub-request or an
+ * internal redirect whose configuration is the very one of the request it
+ * derives from, and copies that request's user (request.c): the decision is
+ * taken to depend on the configuration alone. A Require k8s-* line with an
+ * expression depends on the request: a redirect from /ns/team-a/go to
+ * /ns/kube-system/secret under one <LocationMatch> would be served on
+ * team-a's decision, and a redirect to the same path with another query
+ * string would keep an answer about the old one. Such lines mark their
+ * section when they are parsed; a sub-request or redirect there gets a copy
+ * of the configuration vector (the very same module records, another
+ * pointer), so httpd checks it again. Cached verdicts and decisions keep
+ * that cheap.
+ */
+
+static void note_computed_require(cmd_parms *cmd)
+{
+    k8ssa_dir_conf *d = ap_get_module_config(cmd->context, &auth_k8ssa_module);
+
+    if (d == NULL) {
+        d = k8ssa_create_dir_conf(cmd->pool, (char *)cmd->path);
+        ap_set_module_config(cmd->context, &auth_k8ssa_module, d);
+    }
+    d->computed_require = 1;
+}
+
+int k8ssa_recheck_requires(request_rec *r)
+{
+    const k8ssa_dir_conf *d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
+
+    if (!d->computed_require || !k8ssa_is_our_auth_type(r))
+        return OK;
+    if ((r->prev != NULL && r->prev->per_dir_config == r->per_dir_config)
+        || (r->main != NULL && r->main->per_dir_config == r->per_dir_config))
+        r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
+                                                     ap_create_per_dir_config(r->pool));
+    return OK;
+}
+
 static int match_user(request_rec *r, const k8ssa_identity *id, const char *want)
 {
     (void)r;
@@ -125,6 +166,8 @@ static const char *parse_require_line(cmd_parms *cmd, const char *line, const vo
     if (err != NULL)
         return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
                             "string expression: %s", line, err);
+    if (strstr(line, "%{") != NULL)
+        note_computed_require(cmd);
     *parsed = expr;
     return NULL;
 }
@@ -154,10 +197,41 @@ typedef struct {
     const char *literal[CAN_MAX_WORDS];     /* a word without an expression */
     ap_expr_info_t *expr[CAN_MAX_WORDS];    /* or its compiled expression */
     const k8ssa_access_attributes *fixed;   /* every word literal: decided at startup */
+    int path_form;                          /* VERB /PATH */
 } can_line;
 
-/* Valid words for each position, standing in for computed ones at startup. */
+/* Valid words for each position, standing in for computed ones at startup;
+ * the second word of the /PATH form stands in with a path. */
 static const char *const can_stand_ins[CAN_MAX_WORDS] = { "get", "pods", "default", "name" };
+#define CAN_PATH_STAND_IN "/stand-in"
+
+#define CAN_FORMS "the forms are VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]] " \
+                  "and VERB /PATH"
+
+/* A computed second word is a /PATH when it begins with '/' or with one of
+ * httpd's URL-path variables; a resource otherwise. */
+static int names_a_path(const char *w)
+{
+    return w[0] == '/' || strncmp(w, "%{REQUEST_URI}", 14) == 0
+        || strncmp(w, "%{DOCUMENT_URI}", 15) == 0;
+}
+
+/* Within `Require not` or <RequireNone>, where a denial becomes a pass. */
+static int is_negated(cmd_parms *cmd)
+{
+    const ap_directive_t *d = cmd->directive, *up;
+    const char *args;
+
+    if (d == NULL)
+        return 0;
+    args = d->args ? d->args : "";
+    if (ap_cstr_casecmp(ap_getword_white(cmd->temp_pool, &args), "not") == 0)
+        return 1;
+    for (up = d->parent; up != NULL; up = up->parent)
+        if (up->directive && ap_cstr_casecmp(up->directive, "<RequireNone") == 0)
+            return 1;
+    return 0;
+}
 
 static const char *parse_can_line(cmd_parms *cmd, const char *args,
                                   const void **parsed)
@@ -170,16 +244,16 @@ static const char *parse_can_line(cmd_parms *cmd, const char *args,
     cl->line = args ? args : "";
     while (rest != NULL && *rest && (w = ap_getword_conf(cmd->pool, &rest)) != NULL && *w) {
         if (n == CAN_MAX_WORDS)
-            return apr_psprintf(cmd->pool, "Require k8s-can %s: too many words; the forms "
-                                "are VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]] "
-                                "and VERB /PATH", cl->line);
+            return apr_psprintf(cmd->pool, "Require k8s-can %s: too many words; " CAN_FORMS,
+                                cl->line);
         if (strstr(w, "%{") != NULL) {
             const char *err = NULL;
             cl->expr[n] = ap_expr_parse_cmd(cmd, w, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
             if (err != NULL)
                 return apr_psprintf(cmd->pool, "Require k8s-can %s: cannot parse '%s' as "
                                     "an httpd string expression: %s", cl->line, w, err);
-            words[n] = can_stand_ins[n];
+            /* The form is the line's, never the request's. */
+            words[n] = n == 1 && names_a_path(w) ? CAN_PATH_STAND_IN : can_stand_ins[n];
             computed = 1;
         } else {
             cl->literal[n] = w;
@@ -189,12 +263,19 @@ static const char *parse_can_line(cmd_parms *cmd, const char *args,
     }
     cl->nwords = n;
     if (!k8ssa_can_attributes(cmd->pool, words, (size_t)n, fixed, &why))
-        return apr_psprintf(cmd->pool, "Require k8s-can %s: %s%s; the forms are VERB "
-                            "RESOURCE[.GROUP][/SUBRESOURCE] [NAMESPACE [NAME]] and VERB "
-                            "/PATH", cl->line, why,
+        return apr_psprintf(cmd->pool, "Require k8s-can %s: %s%s; " CAN_FORMS, cl->line, why,
                             computed ? " (with its expressions standing for valid values)"
                                      : "");
-    if (!computed)
+    cl->path_form = fixed->path != NULL;
+    if (computed && is_negated(cmd))
+        return apr_psprintf(cmd->pool, "Require not k8s-can %s: a line with expressions "
+                            "cannot be negated (also not in <RequireNone>): a request could "
+                            "make it ask what Kubernetes refuses, a denial, which 'not' turns "
+                            "into a pass; write the values out, or grant with Require k8s-can "
+                            "instead", cl->line);
+    if (computed)
+        note_computed_require(cmd);
+    else
         cl->fixed = fixed;
     *parsed = cl;
     return NULL;
@@ -243,7 +324,13 @@ static int can_attributes_of(request_rec *r, const can_line *cl,
         }
     }
     a = apr_palloc(r->pool, sizeof(*a));
-    if (!k8ssa_can_attributes(r->pool, words, (size_t)cl->nwords, a, &why)) {
+    /* The request fills in values; it never changes the form of the line. */
+    if ((words[1][0] == '/') != cl->path_form)
+        why = cl->path_form ? "the path does not begin with '/'"
+                            : "a resource was expected, not a /path";
+    else if (k8ssa_can_attributes(r->pool, words, (size_t)cl->nwords, a, &why))
+        why = NULL;
+    if (why != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(044)
                       "Require k8s-can %s denies %s for %s: with this request's values, %s",
                       cl->line, r->user, r->uri, why);
@@ -347,6 +434,14 @@ static int check_authz(request_rec *r)
     if (!k8ssa_is_our_auth_type(r))
         return DECLINED;
     rc = run_rest_of_authz_chain(r);
+    if (rc == DECLINED) {
+        /* Declining would make httpd run the chain a second time; it would
+         * answer 500 after it (decl_die). */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(046)
+                      "no authorization module decided on %s: is mod_authz_core loaded?",
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     st = k8ssa_request_state_of(r);
     if (rc == HTTP_INTERNAL_SERVER_ERROR && st != NULL && st->access_failure != 0)
         return st->access_failure;

@@ -102,6 +102,7 @@ void *k8ssa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->cache_ttl = add->cache_ttl != -1 ? add->cache_ttl : base->cache_ttl;
     c->negative_ttl = add->negative_ttl != -1 ? add->negative_ttl : base->negative_ttl;
     c->stale_if_error = add->stale_if_error != -1 ? add->stale_if_error : base->stale_if_error;
+    c->computed_require = add->computed_require || base->computed_require;
     c->access_ttl = add->access_ttl != -1 ? add->access_ttl : base->access_ttl;
     c->access_negative_ttl = add->access_negative_ttl != -1 ? add->access_negative_ttl
                                                             : base->access_negative_ttl;

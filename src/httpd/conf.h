@@ -70,6 +70,9 @@ typedef struct {
     int cache_ttl;                  /* seconds; -1: unset */
     int negative_ttl;
     int stale_if_error;
+    /* A Require k8s-* line of this section (or one it merges) reads the
+     * request through an expression: see k8ssa_recheck_requires(). */
+    int computed_require;
     int access_ttl;                 /* Require k8s-can decisions: allowed */
     int access_negative_ttl;        /* denied */
 } k8ssa_dir_conf;
@@ -169,6 +172,9 @@ void k8ssa_register_filters(void);
 void k8ssa_register_authz_providers(apr_pool_t *p);
 /* Runs httpd's authorization so that an undecidable k8s-can is a 503. */
 void k8ssa_register_authz_hook(void);
+/* post_perdir_config: a sub-request or redirect under a Require line with
+ * expressions is authenticated and authorized again. */
+int k8ssa_recheck_requires(request_rec *r);
 /* K8S_* in expressions: an error, not "", while a request has no user. */
 void k8ssa_register_expr_lookup(void);
 

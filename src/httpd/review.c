@@ -246,9 +246,16 @@ int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
             rc = send_review(r, sc, rv, out);
             return serve_stale(r, rv, stale, rc, out);
         }
-        if (k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, rv->key,
-                               rv->kind->entry_kind, shared, len, &e) != K8SSA_ENTRY_OK)
+        k8ssa_entry_status es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len,
+                                                   rv->key, rv->kind->entry_kind, shared,
+                                                   len, &e);
+        if (es != K8SSA_ENTRY_OK) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(039)
+                          "the verdict on %s that another request obtained cannot be read "
+                          "back: %s", rv->kind->subject(r->pool, rv),
+                          k8ssa_entry_status_reason(es));
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
         verdict_of_entry(&e, out);
         return OK;
     }

@@ -7,12 +7,13 @@ module's credential without create on subjectaccessreviews a 500; no access
 review without an authenticated identity; bad lines refused at startup.
 """
 
+import os
 import time
 
 import pytest
 import requests
 
-from helpers import assert_no_challenge, bearer, location
+from helpers import MODDIR, assert_no_challenge, bearer, location, raw_request, write_file
 
 RBAC_OBJECTS = [
     # a metrics endpoint (non-resource URL), and a prefix with a trailing *
@@ -88,11 +89,14 @@ LOCATIONS = {
 }
 
 # namespace from the URL (a LocationMatch named group), verb from the method
+# as kube-apiserver maps it (an unmapped method leaves it unset: refused)
 NS_FROM_URL = (
     '<LocationMatch "^/ns/(?<ns>[^/]*)/pods">\n'
     "    AuthType KubernetesServiceAccount\n"
     '    AuthName "k8s"\n'
-    "    Require k8s-can %{tolower:%{REQUEST_METHOD}} pods %{env:MATCH_NS}\n"
+    '    SetEnvIf Request_Method "^(GET|HEAD)$" VERB=get\n'
+    '    SetEnvIf Request_Method "^DELETE$" VERB=delete\n'
+    "    Require k8s-can %{reqenv:VERB} pods %{env:MATCH_NS}\n"
     "    AuthzSendForbiddenOnFailure On\n"
     "    ProxyPass {echo}\n"
     "</LocationMatch>\n")
@@ -176,6 +180,18 @@ def test_verb_from_method(srv, api, tokens):
     assert get(srv, "/ns/team-a/pods", tokens["runner"], method="DELETE").status_code == 403
     ra = api.access_bodies[-1]["spec"]["resourceAttributes"]
     assert ra == {"namespace": "team-a", "verb": "delete", "resource": "pods"}
+    assert get(srv, "/ns/team-a/pods", tokens["runner"], method="HEAD").status_code == 200
+    assert api.access_bodies[-1]["spec"]["resourceAttributes"]["verb"] == "get"
+
+
+@pytest.mark.parametrize("method", ["LIST", "WATCH", "*", "IMPERSONATE", "POST"])
+def test_unmapped_method_is_refused_without_review(srv, api, harness, tokens, method):
+    """The client cannot choose the verb: an unmapped method leaves it unset."""
+    status, _, _ = raw_request(srv, "/ns/team-a/pods", list(bearer(tokens["runner"]).items())
+                               + [("Content-Length", "0")], method=method)
+    assert status == 403
+    assert api.access_reviews == 0
+    assert harness.echo.count == 0
 
 
 @pytest.mark.parametrize("ns", ["Team-A", "team_a", "-x", "a" * 64, "team-a%20x",
@@ -365,6 +381,129 @@ def test_decision_coalesced(harness, start_httpd, api):
     assert api.access_reviews == 2, "one for /metrics, one for the eight /proxy requests"
 
 
+# --------------------------------------------------------------------------
+# Sub-requests and internal redirects under a line that reads the request
+
+GO_CGI = """#!/usr/bin/python3
+import os, urllib.parse
+q = urllib.parse.parse_qs(os.environ.get("QUERY_STRING", ""))
+if "next" in q:
+    print("Location: " + q["next"][0])
+    print()
+else:
+    print("Content-Type: text/plain")
+    print()
+    print("SECRET of " + os.environ.get("NS", "?"), end="")
+"""
+
+REDIRECT_RBAC = [
+    {"kind": "ClusterRole", "metadata": {"name": "pod-reader"},
+     "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "team-a", "name": "readers"},
+     "roleRef": {"kind": "ClusterRole", "name": "pod-reader"},
+     "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}]},
+]
+
+
+@pytest.fixture(scope="module")
+def redirect_srv(harness):
+    """httpd skips authentication and authorization of a redirect or
+    sub-request under the very configuration of its parent; these lines
+    read the request, so the module makes it check again."""
+    d = harness.subdir("cgi-redirect")
+    write_file(os.path.join(d, "app.cgi"), GO_CGI, 0o755)
+    write_file(os.path.join(d, "page.shtml"),
+               'before <!--#include virtual="/rns/kube-system/app" --> after\n')
+    conf = "\n".join([
+        "LoadModule include_module %s/mod_include.so" % MODDIR,
+        "LoadModule mime_module %s/mod_mime.so" % MODDIR,
+        "TypesConfig /dev/null",
+        'ScriptAliasMatch "^/rns/([a-z0-9-]+)/(app|other)$" "%s/app.cgi"' % d,
+        'AliasMatch "^/rns/([a-z0-9-]+)/page.shtml$" "%s/page.shtml"' % d,
+        'ScriptAlias /q "%s/app.cgi"' % d,
+        'ScriptAliasMatch "^/nsu/([a-z0-9-]+)/app$" "%s/app.cgi"' % d,
+        '<Directory "%s">' % d,
+        "    Options +Includes +ExecCGI",
+        "    AddOutputFilter INCLUDES .shtml",
+        "    AddType text/html .shtml",
+        "    Require all granted",
+        "</Directory>",
+        '<LocationMatch "^/rns/(?<ns>[^/]*)/">',
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "k8s"',
+        '    SetEnvIfExpr "%{env:MATCH_NS} =~ /(.+)/" NS=$1',
+        "    Require k8s-can get pods %{env:MATCH_NS}",
+        "    AuthzSendForbiddenOnFailure On",
+        "</LocationMatch>",
+        "<Location /q>",
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "k8s"',
+        '    SetEnvIfExpr "%{QUERY_STRING} =~ /(?:^|&)ns=([a-z0-9-]+)/" NS=$1',
+        "    Require k8s-can get pods %{reqenv:NS}",
+        "    AuthzSendForbiddenOnFailure On",
+        "</Location>",
+        '<LocationMatch "^/nsu/(?<ns>[^/]*)/">',
+        "    AuthType KubernetesServiceAccount",
+        '    AuthName "k8s"',
+        "    Require k8s-namespace %{env:MATCH_NS}",
+        "    AuthzSendForbiddenOnFailure On",
+        "</LocationMatch>", ""])
+    with harness.httpd(conf, name="redirects") as s:
+        yield s
+
+
+@pytest.mark.parametrize("path", [
+    "/rns/team-a/app?next=/rns/kube-system/app",      # a CGI's local redirect
+    "/q?ns=team-a&next=/q%3Fns%3Dkube-system",         # the same path, another query
+    "/rns/team-a/page.shtml",                           # an SSI include (sub-request)
+])
+def test_redirect_or_subrequest_is_authorized_again(redirect_srv, api, path):
+    api.set_rbac(REDIRECT_RBAC)
+    tok = api.sa_token("team-a", "runner")
+    assert requests.get(redirect_srv.url("/rns/kube-system/app"), headers=bearer(tok),
+                        timeout=30).status_code == 403
+    r = requests.get(redirect_srv.url(path), headers=bearer(tok), timeout=30)
+    assert "SECRET of kube-system" not in r.text, (r.status_code, r.text)
+    asked = [b["spec"]["resourceAttributes"]["namespace"] for b in api.access_bodies]
+    assert asked.count("kube-system") >= 1, asked
+
+
+def test_redirect_allowed_where_granted(redirect_srv, api):
+    api.set_rbac(REDIRECT_RBAC)
+    tok = api.sa_token("team-a", "runner")
+    r = requests.get(redirect_srv.url("/rns/team-a/app?next=/rns/team-a/other"),
+                     headers=bearer(tok), timeout=30)
+    assert (r.status_code, r.text) == (200, "SECRET of team-a")
+
+
+def test_redirect_under_computed_k8s_namespace(redirect_srv, api):
+    """The other k8s-* providers take expressions too."""
+    tok = api.sa_token("team-a", "runner")
+    assert requests.get(redirect_srv.url("/nsu/team-a/app"), headers=bearer(tok),
+                        timeout=30).text == "SECRET of ?"
+    r = requests.get(redirect_srv.url("/nsu/team-a/app?next=/nsu/kube-system/app"),
+                     headers=bearer(tok), timeout=30)
+    assert r.status_code == 403, r.text
+
+
+def test_computed_word_cannot_change_the_form(harness, start_httpd, api):
+    """A computed resource that turns out to be a /path is refused: the
+    request fills in values, it does not choose the kind of question."""
+    api.set_rbac(RBAC_OBJECTS)
+    s = start_httpd(location("/r", 'SetEnvIfExpr "%{HTTP:X-Res} =~ /(.+)/" RES=$1\n'
+                                   "Require k8s-can get %{reqenv:RES} monitoring\n"
+                                   "AuthzSendForbiddenOnFailure On",
+                        backend=harness.echo.url + "/r"))
+    tok = api.sa_token("monitoring", "prom")
+    for res in ("/metrics", "/"):
+        r = requests.get(s.url("/r"), headers=dict(bearer(tok), **{"X-Res": res}), timeout=30)
+        assert r.status_code == 403
+    assert api.access_reviews == 0
+    r = requests.get(s.url("/r"), headers=dict(bearer(tok), **{"X-Res": "services/proxy"}),
+                     timeout=30)
+    assert r.status_code == 200
+
+
 BAD_LINES = [
     ("Require k8s-can", "needs a verb"),
     ("Require k8s-can get", "needs a verb"),
@@ -376,6 +515,10 @@ BAD_LINES = [
     ("Require k8s-can get pods %{env:X", "expression"),
     ("Require k8s-can %{tolower:%{REQUEST_METHOD}} pods.Apps", "group"),
     ('Require k8s-can get "/a path"', "path"),
+    ("<RequireAll>\nRequire valid-user\nRequire not k8s-can delete pods %{env:NS}\n"
+     "</RequireAll>", "cannot be negated"),
+    ("<RequireAll>\nRequire valid-user\n<RequireNone>\nRequire k8s-can get pods %{env:NS}\n"
+     "</RequireNone>\n</RequireAll>", "cannot be negated"),
 ]
 
 
@@ -392,6 +535,8 @@ def test_bad_line_fails_startup(harness, line, why):
     "Require k8s-can get services/proxy monitoring prometheus",
     "Require k8s-can %{tolower:%{REQUEST_METHOD}} pods %{env:NS} %{env:NAME}",
     "Require k8s-can get %{REQUEST_URI}",
+    "<RequireAll>\nRequire valid-user\nRequire not k8s-can delete pods kube-system\n"
+    "</RequireAll>",
 ])
 def test_good_line_passes_startup(harness, line):
     rc, out = harness.configtest(location("/x", line))
@@ -421,3 +566,20 @@ def test_readme_rbac_examples(harness):
         assert rc == 0, (b, out)
     rc, out = harness.configtest(location("/x", "Require k8s-can get pods Team-A"))
     assert "Require k8s-can get pods Team-A: the namespace must be a DNS label" in out, out
+
+
+def test_readme_namespace_recipe(harness, start_httpd, api):
+    """The README's LocationMatch recipe, served: allowed requests get past
+    authorization (404: no such file), ';' and '\\' are refused before any
+    review, an unmapped method is refused."""
+    api.set_rbac(RBAC_OBJECTS)
+    s = start_httpd(readme_rbac_locations()[2])
+    tok = api.sa_token("team-a", "runner")
+    assert raw_request(s, "/ns/team-a/pods", list(bearer(tok).items()))[0] == 404
+    assert api.access_reviews == 2
+    for path in ("/ns/team-a/pods/..;/x", "/ns/team-a/pods;x", "/ns/team-a/pods\\x"):
+        assert raw_request(s, path, list(bearer(tok).items()))[0] == 403, path
+    assert raw_request(s, "/ns/team-b/pods", list(bearer(tok).items()))[0] == 403
+    assert raw_request(s, "/ns/team-a/pods", list(bearer(tok).items()), method="LIST")[0] == 403
+    asked = [b["spec"]["resourceAttributes"]["namespace"] for b in api.access_bodies]
+    assert set(asked) == {"team-a", "team-b"}, asked

@@ -7,6 +7,7 @@ forward_auth in front of httpd's check endpoint and the echo backend."""
 import json
 import os
 import re
+import types
 
 import pytest
 
@@ -444,17 +445,20 @@ def test_forward_auth_example_direct(forward_httpd, api):
     assert fields(hs, "X-Remote-Group") == [",".join(u["groups"])]
 
 
-def nginx_snippet(httpd_port, echo_port, port):
+def nginx_snippet(httpd_port, echo_port, port, rbac_port):
     text = example("nginx-auth-request.conf")
     text = replace_once(text, "server 127.0.0.1:8081;", "server 127.0.0.1:%d;" % httpd_port)
     text = replace_once(text, "server 127.0.0.1:3000;", "server 127.0.0.1:%d;" % echo_port)
     text = replace_once(text, "listen 8080;", "listen 127.0.0.1:%d;" % port)
+    text = replace_once(text, "listen 8090;", "listen 127.0.0.1:%d;" % rbac_port)
     return text
 
 
-def caddyfile(httpd_port, echo_port, port):
+def caddyfile(httpd_port, echo_port, port, rbac_port):
     text = example("Caddyfile.forward-auth")
     text = replace_once(text, "\napp.example.com {", "\nhttp://127.0.0.1:%d {" % port)
+    text = replace_once(text, "\nnamespaced.example.com {", "\nhttp://127.0.0.1:%d {"
+                        % rbac_port)
     text = replace_once(text, "forward_auth 127.0.0.1:8081", "forward_auth 127.0.0.1:%d"
                         % httpd_port, times=2)
     text = replace_once(text, "reverse_proxy 127.0.0.1:3000", "reverse_proxy 127.0.0.1:%d"
@@ -464,11 +468,14 @@ def caddyfile(httpd_port, echo_port, port):
 
 @pytest.fixture(scope="module", params=["nginx", "caddy"])
 def gateway(request, harness, forward_httpd):
-    port = free_port()
+    port, rbac_port = free_port(), free_port()
     if request.param == "nginx":
-        g = Nginx(harness, nginx_snippet(forward_httpd.port, harness.echo.port, port), port)
+        g = Nginx(harness, nginx_snippet(forward_httpd.port, harness.echo.port, port,
+                                         rbac_port), port)
     else:
-        g = Caddy(harness, caddyfile(forward_httpd.port, harness.echo.port, port), port)
+        g = Caddy(harness, caddyfile(forward_httpd.port, harness.echo.port, port, rbac_port),
+                  port)
+    g.rbac = types.SimpleNamespace(name=g.name, port=rbac_port)
     g.start()
     yield g
     g.stop()
@@ -551,10 +558,19 @@ def app_users(api):
     ("GET", "/ns/team-a/%2e%2e/team-b/", 403),
     ("GET", "/ns/Team-A/", 403),
     ("GET", "/ns//team-a/", 403),
+    ("GET", "/ns/team-a/..;/team-b/dashboard", 403),
+    ("GET", "/ns/team-a/x/..;/..;/team-b/x", 403),
+    ("GET", "/NS/team-a/", 403),
+    ("GET", "/NS/team-b/", 403),
+    ("GET", "/ns;x/team-b/", 403),
+    ("GET", "/ns/team-a;x/", 403),
+    ("GET", "/ns\\team-b\\x", 403),
+    ("GET", "/", 403),
+    ("GET", "/other/app", 403),
 ])
 def test_gateway_rbac(gateway, api, harness, app_users, method, path, status):
     tok = api.sa_token("team-a", "runner")
-    got, _, body = raw_request(gateway, path, list(bearer(tok).items())
+    got, _, body = raw_request(gateway.rbac, path, list(bearer(tok).items())
                                + [("Content-Length", "0")], method=method)
     if got == 400 and status == 403:
         got = 403     # the gateway itself refused the path: not let through either
@@ -575,14 +591,14 @@ def test_gateway_rbac_client_cannot_choose_method_or_path(gateway, api, harness,
     forged = [("X-Original-URI", "/ns/team-a/"), ("X-Original-Method", "GET"),
               ("X-Forwarded-Uri", "/ns/team-a/"), ("X-Forwarded-Method", "GET")]
     for method, path in (("DELETE", "/ns/team-a/x"), ("GET", "/ns/team-b/x")):
-        got, _, body = raw_request(gateway, path, list(bearer(tok).items()) + forged
+        got, _, body = raw_request(gateway.rbac, path, list(bearer(tok).items()) + forged
                                    + [("Content-Length", "0")], method=method)
         assert got == 403, (gateway.name, method, path, body[:300])
     assert harness.echo.count == 0
 
 
 def test_gateway_rbac_needs_a_token(gateway, api, harness, app_users):
-    got, hs, _ = raw_request(gateway, "/ns/team-a/", [])
+    got, hs, _ = raw_request(gateway.rbac, "/ns/team-a/", [])
     assert got == 401
     assert_bearer(hs, None)
     assert api.access_reviews == 0
@@ -593,6 +609,20 @@ def test_gateway_rbac_api_failure(gateway, api, harness, app_users):
     status but 2xx/401/403 into 500. Never a grant."""
     tok = api.sa_token("team-a", "runner")
     api.set_mode("503", kind="access")
-    got, _, _ = raw_request(gateway, "/ns/team-a/", list(bearer(tok).items()))
+    got, _, _ = raw_request(gateway.rbac, "/ns/team-a/", list(bearer(tok).items()))
     assert got == (503 if gateway.name == "caddy" else 500)
     assert harness.echo.count == 0
+
+
+def test_gateway_rbac_drops_override_headers(gateway, api, harness, app_users):
+    """RBAC decided on the request line: headers an application may take
+    for another method or path do not reach it."""
+    tok = api.sa_token("team-a", "runner")
+    override = [("X-HTTP-Method-Override", "DELETE"), ("X-HTTP-Method", "DELETE"),
+                ("X-Method-Override", "DELETE"), ("X-Original-URL", "/ns/team-b/"),
+                ("X-Rewrite-URL", "/ns/team-b/")]
+    got, _, body = raw_request(gateway.rbac, "/ns/team-a/x", list(bearer(tok).items()) + override)
+    assert got == 200, (gateway.name, body[:300])
+    hs = json.loads(body)["headers"]
+    for name, _ in override:
+        assert header_values(hs, name) in ([], [""]), (gateway.name, name)
