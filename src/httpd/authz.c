@@ -21,6 +21,16 @@
 #include <string.h>
 
 typedef int (*identity_matcher)(request_rec *r, const k8ssa_identity *id, const char *want);
+/* 1 when a value is a name Kubernetes accepts for that provider. */
+typedef int (*value_checker)(const char *value);
+
+/* A Require k8s-user/group/namespace/serviceaccount line. */
+typedef struct {
+    ap_expr_info_t *expr;
+    int computed;             /* the values come (in part) from the request */
+} identity_line;
+
+static authz_status refuse_request_value(request_rec *r);
 
 /* ---------------------------------------------------------------------------
  * Require lines that read the request.
@@ -96,8 +106,10 @@ static int match_serviceaccount(request_rec *r, const k8ssa_identity *id, const 
 }
 
 static authz_status check_identity(request_rec *r, const void *parsed,
-                                   identity_matcher match, const char *provider)
+                                   identity_matcher match, value_checker valid,
+                                   const char *provider)
 {
+    const identity_line *il = parsed;
     const k8ssa_identity *id;
     const char *err = NULL, *line, *want;
 
@@ -113,13 +125,22 @@ static authz_status check_identity(request_rec *r, const void *parsed,
                       provider, r->uri, r->user);
         return AUTHZ_GENERAL_ERROR;
     }
-    line = ap_expr_str_exec(r, parsed, &err);
+    line = ap_expr_str_exec(r, il->expr, &err);
     if (err != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(041)
                       "Require %s: cannot evaluate the expression: %s", provider, err);
         return AUTHZ_GENERAL_ERROR;
     }
     while (*line && (want = ap_getword_conf(r->pool, &line)) != NULL && *want) {
+        /* A name from the request that no account can have (Team-A) would
+         * match nobody: a denial, which `not` turns into a pass. */
+        if (il->computed && valid != NULL && !valid(want)) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(048)
+                          "Require %s refuses %s for %s: the request gives '%s', not a "
+                          "Kubernetes name", provider, r->user, r->uri,
+                          ap_escape_logitem(r->pool, want));
+            return refuse_request_value(r);
+        }
         if (match(r, id, want))
             return AUTHZ_GRANTED;
     }
@@ -131,44 +152,47 @@ static authz_status check_identity(request_rec *r, const void *parsed,
 static authz_status check_k8s_user(request_rec *r, const char *line, const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_user, "k8s-user");
+    return check_identity(r, parsed, match_user, NULL, "k8s-user");
 }
 
 static authz_status check_k8s_group(request_rec *r, const char *line, const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_group, "k8s-group");
+    return check_identity(r, parsed, match_group, NULL, "k8s-group");
 }
 
 static authz_status check_k8s_namespace(request_rec *r, const char *line, const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_namespace, "k8s-namespace");
+    return check_identity(r, parsed, match_namespace, k8ssa_is_namespace, "k8s-namespace");
 }
 
 static authz_status check_k8s_serviceaccount(request_rec *r, const char *line,
                                              const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_serviceaccount, "k8s-serviceaccount");
+    return check_identity(r, parsed, match_serviceaccount, k8ssa_is_serviceaccount_ref,
+                          "k8s-serviceaccount");
 }
 
 /* Values are compiled once, at startup, as httpd string expressions. */
 static const char *parse_require_line(cmd_parms *cmd, const char *line, const void **parsed)
 {
     const char *err = NULL;
-    ap_expr_info_t *expr;
+    identity_line *il;
 
     if (line == NULL || *line == '\0')
         return "Require k8s-user, k8s-group, k8s-namespace and k8s-serviceaccount need at "
                "least one value";
-    expr = ap_expr_parse_cmd(cmd, line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    il = apr_pcalloc(cmd->pool, sizeof(*il));
+    il->expr = ap_expr_parse_cmd(cmd, line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
     if (err != NULL)
         return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
                             "string expression: %s", line, err);
-    if (strstr(line, "%{") != NULL)
+    il->computed = strstr(line, "%{") != NULL;
+    if (il->computed)
         note_computed_require(cmd);
-    *parsed = expr;
+    *parsed = il;
     return NULL;
 }
 
@@ -212,25 +236,8 @@ static const char *const can_stand_ins[CAN_MAX_WORDS] = { "get", "pods", "defaul
  * httpd's URL-path variables; a resource otherwise. */
 static int names_a_path(const char *w)
 {
-    return w[0] == '/' || strncmp(w, "%{REQUEST_URI}", 14) == 0
-        || strncmp(w, "%{DOCUMENT_URI}", 15) == 0;
-}
-
-/* Within `Require not` or <RequireNone>, where a denial becomes a pass. */
-static int is_negated(cmd_parms *cmd)
-{
-    const ap_directive_t *d = cmd->directive, *up;
-    const char *args;
-
-    if (d == NULL)
-        return 0;
-    args = d->args ? d->args : "";
-    if (ap_cstr_casecmp(ap_getword_white(cmd->temp_pool, &args), "not") == 0)
-        return 1;
-    for (up = d->parent; up != NULL; up = up->parent)
-        if (up->directive && ap_cstr_casecmp(up->directive, "<RequireNone") == 0)
-            return 1;
-    return 0;
+    return w[0] == '/' || ap_cstr_casecmpn(w, "%{REQUEST_URI}", 14) == 0
+        || ap_cstr_casecmpn(w, "%{DOCUMENT_URI}", 15) == 0;
 }
 
 static const char *parse_can_line(cmd_parms *cmd, const char *args,
@@ -267,12 +274,13 @@ static const char *parse_can_line(cmd_parms *cmd, const char *args,
                             computed ? " (with its expressions standing for valid values)"
                                      : "");
     cl->path_form = fixed->path != NULL;
-    if (computed && is_negated(cmd))
-        return apr_psprintf(cmd->pool, "Require not k8s-can %s: a line with expressions "
-                            "cannot be negated (also not in <RequireNone>): a request could "
-                            "make it ask what Kubernetes refuses, a denial, which 'not' turns "
-                            "into a pass; write the values out, or grant with Require k8s-can "
-                            "instead", cl->line);
+    if (cl->expr[0] != NULL && ap_strcasestr(args, "REQUEST_METHOD") != NULL)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, K8LOG(047)
+                     "Require k8s-can %s (%s line %d): the verb comes from the request method, "
+                     "so a client chooses it (LIST, WATCH, IMPERSONATE, HEAD as head); map "
+                     "methods to verbs with SetEnvIf Request_Method instead", cl->line,
+                     cmd->directive ? cmd->directive->filename : "?",
+                     cmd->directive ? cmd->directive->line_num : 0);
     if (computed)
         note_computed_require(cmd);
     else
@@ -281,7 +289,9 @@ static const char *parse_can_line(cmd_parms *cmd, const char *args,
     return NULL;
 }
 
-/* Records why a line could not be decided for the authorization hook. */
+/* Records the status a line that could not be decided calls for (503: the
+ * API server failed; 500: the configuration; 403: the request gave a value
+ * Kubernetes refuses), for the authorization hook. */
 static void note_access_failure(request_rec *r, int status)
 {
     k8ssa_request_state *st = k8ssa_request_state_of(r);
@@ -291,12 +301,22 @@ static void note_access_failure(request_rec *r, int status)
         ap_set_module_config(r->request_config, &auth_k8ssa_module, st);
     }
     if (st->access_failure != HTTP_INTERNAL_SERVER_ERROR)
-        st->access_failure = status;   /* a 500 (configuration) outranks a 503 */
+        st->access_failure = status;   /* a 500 (configuration) outranks the others */
+}
+
+/* A value from the request that Kubernetes would refuse is a 403 wherever
+ * the line stands: as a denial, `Require not`, <RequireNone> or a negated
+ * AuthzProviderAlias would turn it into a pass. An error ends mod_authz_core's
+ * evaluation; the authorization hook answers with the status recorded. */
+static authz_status refuse_request_value(request_rec *r)
+{
+    note_access_failure(r, HTTP_FORBIDDEN);
+    return AUTHZ_GENERAL_ERROR;
 }
 
 /* The line's attributes for this request; 0 (logged) when an expression
  * fails (*status 500) or gives a value Kubernetes would not accept (*status
- * 0: a denial, since request data chose it). */
+ * 403, since request data chose it). */
 static int can_attributes_of(request_rec *r, const can_line *cl,
                              const k8ssa_access_attributes **out, int *status)
 {
@@ -332,9 +352,9 @@ static int can_attributes_of(request_rec *r, const can_line *cl,
         why = NULL;
     if (why != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(044)
-                      "Require k8s-can %s denies %s for %s: with this request's values, %s",
+                      "Require k8s-can %s refuses %s for %s: with this request's values, %s",
                       cl->line, r->user, r->uri, why);
-        *status = 0;
+        *status = HTTP_FORBIDDEN;
         return 0;
     }
     *out = a;
@@ -366,8 +386,8 @@ static authz_status check_k8s_can(request_rec *r, const char *line, const void *
         return AUTHZ_GENERAL_ERROR;
     }
     if (!can_attributes_of(r, cl, &a, &rc)) {
-        if (rc == 0)
-            return AUTHZ_DENIED;
+        if (rc == HTTP_FORBIDDEN)
+            return refuse_request_value(r);
         note_access_failure(r, rc);
         return AUTHZ_GENERAL_ERROR;
     }

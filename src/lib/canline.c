@@ -33,6 +33,33 @@ static int is_dns_label(const char *s)
         && is_lower_alnum(s[0]) && is_lower_alnum(s[n - 1]);
 }
 
+int k8ssa_is_namespace(const char *s)
+{
+    return is_dns_label(s);
+}
+
+int k8ssa_is_serviceaccount_ref(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    const char *name;
+    size_t n;
+
+    if (colon == NULL || (size_t)(colon - s) > K8SSA_CAN_MAX_NAMESPACE)
+        return 0;
+    {
+        char ns[K8SSA_CAN_MAX_NAMESPACE + 1];
+        memcpy(ns, s, (size_t)(colon - s));
+        ns[colon - s] = '\0';
+        if (!is_dns_label(ns))
+            return 0;
+    }
+    /* A DNS subdomain (RFC 1123): what a ServiceAccount name must be. */
+    name = colon + 1;
+    n = strlen(name);
+    return is_word(name, n, K8SSA_CAN_MAX_NAME, "-.") && strcmp(name, "*") != 0
+        && is_lower_alnum(name[0]) && is_lower_alnum(name[n - 1]);
+}
+
 /* Object names vary by resource (system:auth-delegator, a.b.c): printable,
  * no '/', no white space. */
 static int is_object_name(const char *s)

@@ -22,6 +22,13 @@
  * Fills *out from words[0..n) (pool copies in p); 1 on success, 0 with a
  * log-safe *why naming the bad part.
  */
+/* 1 when s is a namespace name (an RFC 1123 label, at most 63). */
+int k8ssa_is_namespace(const char *s);
+
+/* 1 when s is NAMESPACE:NAME, the namespace a label and the name an RFC 1123
+ * subdomain (what a ServiceAccount's name must be). */
+int k8ssa_is_serviceaccount_ref(const char *s);
+
 int k8ssa_can_attributes(apr_pool_t *p, const char *const *words, size_t n,
                          k8ssa_access_attributes *out, const char **why);
 

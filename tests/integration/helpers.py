@@ -123,6 +123,10 @@ class _EchoHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        # /...?x-accel-redirect=PATH: the answer asks nginx for PATH
+        # (what an application may do; the gateway examples ignore it)
+        if "x-accel-redirect=" in self.path:
+            self.send_header("X-Accel-Redirect", self.path.split("x-accel-redirect=", 1)[1])
         self.end_headers()
         if self.command != "HEAD":     # a body after HEAD would corrupt keep-alive
             self.wfile.write(body)

@@ -515,10 +515,6 @@ BAD_LINES = [
     ("Require k8s-can get pods %{env:X", "expression"),
     ("Require k8s-can %{tolower:%{REQUEST_METHOD}} pods.Apps", "group"),
     ('Require k8s-can get "/a path"', "path"),
-    ("<RequireAll>\nRequire valid-user\nRequire not k8s-can delete pods %{env:NS}\n"
-     "</RequireAll>", "cannot be negated"),
-    ("<RequireAll>\nRequire valid-user\n<RequireNone>\nRequire k8s-can get pods %{env:NS}\n"
-     "</RequireNone>\n</RequireAll>", "cannot be negated"),
 ]
 
 
@@ -537,10 +533,78 @@ def test_bad_line_fails_startup(harness, line, why):
     "Require k8s-can get %{REQUEST_URI}",
     "<RequireAll>\nRequire valid-user\nRequire not k8s-can delete pods kube-system\n"
     "</RequireAll>",
+    "<RequireAll>\nRequire valid-user\nRequire not k8s-can delete pods %{env:NS}\n"
+    "</RequireAll>",
 ])
 def test_good_line_passes_startup(harness, line):
     rc, out = harness.configtest(location("/x", line))
     assert rc == 0, out
+    assert ("the verb comes from the request method" in out) == ("REQUEST_METHOD" in line), out
+
+
+# --------------------------------------------------------------------------
+# Negated lines with values from the request
+
+DELETERS = [
+    {"kind": "ClusterRole", "metadata": {"name": "pod-deleter"},
+     "rules": [{"verbs": ["delete"], "apiGroups": [""], "resources": ["pods"]}]},
+    {"kind": "RoleBinding", "metadata": {"namespace": "kube-system", "name": "deleters"},
+     "roleRef": {"kind": "ClusterRole", "name": "pod-deleter"},
+     "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}]},
+]
+
+
+def negated(prefix, line):
+    return ('<LocationMatch "^/%s/(?<ns>[^/]*)/">\n'
+            "    AuthType KubernetesServiceAccount\n"
+            '    AuthName "k8s"\n'
+            "    AuthzSendForbiddenOnFailure On\n"
+            "    <RequireAll>\n"
+            "        Require valid-user\n"
+            "        %s\n"
+            "    </RequireAll>\n"
+            "    ProxyPass {echo}/%s\n"
+            "</LocationMatch>\n") % (prefix, line, prefix)
+
+
+@pytest.fixture(scope="module")
+def negated_srv(harness):
+    conf = ('<AuthzProviderAlias k8s-can may-delete "delete pods %{env:MATCH_NS}">\n'
+            "</AuthzProviderAlias>\n" +
+            negated("not", "Require not k8s-can delete pods %{env:MATCH_NS}") +
+            negated("quoted", 'Require "not" k8s-can delete pods %{env:MATCH_NS}') +
+            negated("none", "<RequireNone>\n Require k8s-can delete pods %{env:MATCH_NS}\n"
+                            "</RequireNone>") +
+            negated("alias", "Require not may-delete") +
+            negated("nsnot", "Require not k8s-namespace %{env:MATCH_NS}") +
+            negated("sanot", "Require not k8s-serviceaccount %{env:MATCH_NS}:runner"))
+    with harness.httpd(conf.replace("{echo}", harness.echo.url), name="negated") as s:
+        yield s
+
+
+@pytest.mark.parametrize("prefix", ["not", "quoted", "none", "alias"])
+@pytest.mark.parametrize("ns,status", [("kube-system", 403), ("team-a", 200),
+                                       ("Kube-System", 403), ("kube_system", 403)])
+def test_negated_k8s_can(negated_srv, api, harness, prefix, ns, status):
+    """A value Kubernetes refuses is a 403 wherever the line stands: `not`
+    would turn its denial into a pass."""
+    api.set_rbac(DELETERS)
+    tok = api.sa_token("team-a", "runner")
+    r = requests.get(negated_srv.url("/%s/%s/x" % (prefix, ns)), headers=bearer(tok),
+                     timeout=30)
+    assert r.status_code == status, r.text
+    assert harness.echo.count == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize("prefix", ["nsnot", "sanot"])
+@pytest.mark.parametrize("ns,status", [("team-a", 403), ("team-b", 200), ("Team-A", 403),
+                                       ("team_a", 403)])
+def test_negated_identity_lines(negated_srv, api, harness, prefix, ns, status):
+    tok = api.sa_token("team-a", "runner")
+    r = requests.get(negated_srv.url("/%s/%s/x" % (prefix, ns)), headers=bearer(tok),
+                     timeout=30)
+    assert r.status_code == status, r.text
+    assert harness.echo.count == (1 if status == 200 else 0)
 
 
 def readme_rbac_locations():

@@ -567,6 +567,7 @@ def app_users(api):
     ("GET", "/ns\\team-b\\x", 403),
     ("GET", "/", 403),
     ("GET", "/other/app", 403),
+    ("GET", "/ns/team-a/.../x", 403),
 ])
 def test_gateway_rbac(gateway, api, harness, app_users, method, path, status):
     tok = api.sa_token("team-a", "runner")
@@ -620,9 +621,30 @@ def test_gateway_rbac_drops_override_headers(gateway, api, harness, app_users):
     tok = api.sa_token("team-a", "runner")
     override = [("X-HTTP-Method-Override", "DELETE"), ("X-HTTP-Method", "DELETE"),
                 ("X-Method-Override", "DELETE"), ("X-Original-URL", "/ns/team-b/"),
-                ("X-Rewrite-URL", "/ns/team-b/")]
+                ("X-Rewrite-URL", "/ns/team-b/"), ("X-Original-URI", "/ns/team-b/"),
+                ("X-Original-Method", "DELETE"), ("X-Forwarded-Uri", "/ns/team-b/"),
+                ("X-Forwarded-Method", "DELETE"), ("X-Forwarded-Prefix", "/ns/team-b"),
+                ("X-Forwarded-Path", "/ns/team-b/"),
+                ("X_HTTP_Method_Override", "DELETE"), ("X_HTTP_Method", "DELETE"),
+                ("X_Method_Override", "DELETE"), ("X_Original_URL", "/ns/team-b/"),
+                ("X_Rewrite_URL", "/ns/team-b/"), ("X_Forwarded_Uri", "/ns/team-b/")]
     got, _, body = raw_request(gateway.rbac, "/ns/team-a/x", list(bearer(tok).items()) + override)
     assert got == 200, (gateway.name, body[:300])
     hs = json.loads(body)["headers"]
     for name, _ in override:
         assert header_values(hs, name) in ([], [""]), (gateway.name, name)
+        assert header_values(hs, name.replace("_", "-")) in ([], [""]), (gateway.name, name)
+
+
+def test_gateway_rbac_application_cannot_redirect_internally(gateway, api, harness,
+                                                             app_users):
+    """nginx would serve an application's X-Accel-Redirect to another
+    namespace on the decision about the client's request line."""
+    tok = api.sa_token("team-a", "runner")
+    assert raw_request(gateway.rbac, "/ns/team-b/secret", list(bearer(tok).items()))[0] == 403
+    got, _, body = raw_request(gateway.rbac,
+                               "/ns/team-a/download?x-accel-redirect=/ns/team-b/secret",
+                               list(bearer(tok).items()))
+    assert got == 200, (gateway.name, body[:300])
+    assert json.loads(body)["path"].startswith("/ns/team-a/download"), body[:300]
+    assert harness.echo.count == 1

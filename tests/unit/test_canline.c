@@ -158,6 +158,54 @@ static void test_limits(void **state)
     REFUSED(p, "get", "pods", "ns", name);
 }
 
+static void test_namespace_and_serviceaccount_names(void **state)
+{
+    char long_ns[80], long_ref[300];
+    (void)state;
+
+    assert_true(k8ssa_is_namespace("team-a"));
+    assert_true(k8ssa_is_namespace("a"));
+    assert_true(k8ssa_is_namespace("0x"));
+    assert_false(k8ssa_is_namespace(""));
+    assert_false(k8ssa_is_namespace("*"));
+    assert_false(k8ssa_is_namespace("Team-A"));
+    assert_false(k8ssa_is_namespace("team_a"));
+    assert_false(k8ssa_is_namespace("-a"));
+    assert_false(k8ssa_is_namespace("a-"));
+    assert_false(k8ssa_is_namespace("a.b"));
+    assert_false(k8ssa_is_namespace("a b"));
+    assert_false(k8ssa_is_namespace("a\r\nb"));
+    memset(long_ns, 'a', 64);
+    long_ns[64] = '\0';
+    assert_false(k8ssa_is_namespace(long_ns));
+    long_ns[63] = '\0';
+    assert_true(k8ssa_is_namespace(long_ns));
+
+    assert_true(k8ssa_is_serviceaccount_ref("team-a:runner"));
+    assert_true(k8ssa_is_serviceaccount_ref("kube-system:a.b-c"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a"));
+    assert_false(k8ssa_is_serviceaccount_ref(":runner"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:*"));
+    assert_false(k8ssa_is_serviceaccount_ref("*:runner"));
+    assert_false(k8ssa_is_serviceaccount_ref("Team-A:runner"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:Runner"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:run:ner"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:.runner"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:runner "));
+    memset(long_ref, 'a', 70);
+    long_ref[70] = ':';
+    long_ref[71] = 'b';
+    long_ref[72] = '\0';
+    assert_false(k8ssa_is_serviceaccount_ref(long_ref));     /* namespace over 63 */
+    memset(long_ref, 'b', sizeof(long_ref));
+    memcpy(long_ref, "ns:", 3);
+    long_ref[3 + 254] = '\0';
+    assert_false(k8ssa_is_serviceaccount_ref(long_ref));     /* name over 253 */
+    long_ref[3 + 253] = '\0';
+    assert_true(k8ssa_is_serviceaccount_ref(long_ref));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pool_setup, pool_teardown)
@@ -166,6 +214,7 @@ int main(void)
         T(test_counts),
         T(test_hostile_words),
         T(test_limits),
+        T(test_namespace_and_serviceaccount_names),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
