@@ -24,10 +24,14 @@ typedef int (*identity_matcher)(request_rec *r, const k8ssa_identity *id, const 
 /* 1 when a value is a name Kubernetes accepts for that provider. */
 typedef int (*value_checker)(const char *value);
 
-/* A Require k8s-user/group/namespace/serviceaccount line. */
+/* A Require k8s-user/group/namespace/serviceaccount line: its values, each
+ * a literal or its own compiled expression, so that a value from the request
+ * is always exactly one value (it is never split into more, and never
+ * vanishes into none). */
 typedef struct {
-    ap_expr_info_t *expr;
-    int computed;             /* the values come (in part) from the request */
+    int nvalues;
+    const char **literal;     /* a value without an expression, or NULL */
+    ap_expr_info_t **expr;    /* or its compiled expression */
 } identity_line;
 
 static authz_status refuse_request_value(request_rec *r);
@@ -73,6 +77,13 @@ int k8ssa_recheck_requires(request_rec *r)
     return OK;
 }
 
+/* What a username or group the API server gives may be (identity.h): a
+ * value no identity can have names nobody. */
+static int is_identity_value(const char *s)
+{
+    return k8ssa_identity_value_ok(s, strlen(s), 0);
+}
+
 static int match_user(request_rec *r, const k8ssa_identity *id, const char *want)
 {
     (void)r;
@@ -111,7 +122,8 @@ static authz_status check_identity(request_rec *r, const void *parsed,
 {
     const identity_line *il = parsed;
     const k8ssa_identity *id;
-    const char *err = NULL, *line, *want;
+    const char *err = NULL, *want;
+    int i;
 
     if (r->user == NULL)
         return AUTHZ_DENIED_NO_USER;
@@ -125,16 +137,21 @@ static authz_status check_identity(request_rec *r, const void *parsed,
                       provider, r->uri, r->user);
         return AUTHZ_GENERAL_ERROR;
     }
-    line = ap_expr_str_exec(r, il->expr, &err);
-    if (err != NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(041)
-                      "Require %s: cannot evaluate the expression: %s", provider, err);
-        return AUTHZ_GENERAL_ERROR;
-    }
-    while (*line && (want = ap_getword_conf(r->pool, &line)) != NULL && *want) {
-        /* A name from the request that no account can have (Team-A) would
-         * match nobody: a denial, which `not` turns into a pass. */
-        if (il->computed && valid != NULL && !valid(want)) {
+    for (i = 0; i < il->nvalues; i++) {
+        if (il->expr[i] == NULL) {
+            if (match(r, id, il->literal[i]))
+                return AUTHZ_GRANTED;
+            continue;
+        }
+        want = ap_expr_str_exec(r, il->expr[i], &err);
+        if (err != NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(041)
+                          "Require %s: cannot evaluate the expression: %s", provider, err);
+            return AUTHZ_GENERAL_ERROR;
+        }
+        /* A value from the request that names nobody (empty, or Team-A as
+         * a namespace) would be a denial, which `not` turns into a pass. */
+        if (*want == '\0' || !valid(want)) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(048)
                           "Require %s refuses %s for %s: the request gives '%s', not a "
                           "Kubernetes name", provider, r->user, r->uri,
@@ -152,13 +169,13 @@ static authz_status check_identity(request_rec *r, const void *parsed,
 static authz_status check_k8s_user(request_rec *r, const char *line, const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_user, NULL, "k8s-user");
+    return check_identity(r, parsed, match_user, is_identity_value, "k8s-user");
 }
 
 static authz_status check_k8s_group(request_rec *r, const char *line, const void *parsed)
 {
     (void)line;
-    return check_identity(r, parsed, match_group, NULL, "k8s-group");
+    return check_identity(r, parsed, match_group, is_identity_value, "k8s-group");
 }
 
 static authz_status check_k8s_namespace(request_rec *r, const char *line, const void *parsed)
@@ -175,22 +192,39 @@ static authz_status check_k8s_serviceaccount(request_rec *r, const char *line,
                           "k8s-serviceaccount");
 }
 
-/* Values are compiled once, at startup, as httpd string expressions. */
+/* Values are compiled once, at startup, each its own httpd string
+ * expression. */
 static const char *parse_require_line(cmd_parms *cmd, const char *line, const void **parsed)
 {
-    const char *err = NULL;
+    const char *err = NULL, *rest, *w;
     identity_line *il;
+    int n = 0, computed = 0;
 
     if (line == NULL || *line == '\0')
         return "Require k8s-user, k8s-group, k8s-namespace and k8s-serviceaccount need at "
                "least one value";
     il = apr_pcalloc(cmd->pool, sizeof(*il));
-    il->expr = ap_expr_parse_cmd(cmd, line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
-    if (err != NULL)
-        return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
-                            "string expression: %s", line, err);
-    il->computed = strstr(line, "%{") != NULL;
-    if (il->computed)
+    for (rest = line; *rest && (w = ap_getword_conf(cmd->temp_pool, &rest)) != NULL && *w;)
+        n++;
+    il->literal = apr_pcalloc(cmd->pool, (size_t)(n ? n : 1) * sizeof(*il->literal));
+    il->expr = apr_pcalloc(cmd->pool, (size_t)(n ? n : 1) * sizeof(*il->expr));
+    for (rest = line; *rest && (w = ap_getword_conf(cmd->pool, &rest)) != NULL && *w;) {
+        if (strstr(w, "%{") != NULL) {
+            il->expr[il->nvalues] = ap_expr_parse_cmd(cmd, w, AP_EXPR_FLAG_STRING_RESULT, &err,
+                                                      NULL);
+            if (err != NULL)
+                return apr_psprintf(cmd->pool, "Require k8s-*: cannot parse '%s' as an httpd "
+                                    "string expression: %s", w, err);
+            computed = 1;
+        } else {
+            il->literal[il->nvalues] = w;
+        }
+        il->nvalues++;
+    }
+    if (il->nvalues == 0)
+        return "Require k8s-user, k8s-group, k8s-namespace and k8s-serviceaccount need at "
+               "least one value";
+    if (computed)
         note_computed_require(cmd);
     *parsed = il;
     return NULL;

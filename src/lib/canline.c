@@ -42,7 +42,7 @@ int k8ssa_is_serviceaccount_ref(const char *s)
 {
     const char *colon = strchr(s, ':');
     const char *name;
-    size_t n;
+    size_t n, i;
 
     if (colon == NULL || (size_t)(colon - s) > K8SSA_CAN_MAX_NAMESPACE)
         return 0;
@@ -53,11 +53,19 @@ int k8ssa_is_serviceaccount_ref(const char *s)
         if (!is_dns_label(ns))
             return 0;
     }
-    /* A DNS subdomain (RFC 1123): what a ServiceAccount name must be. */
+    /* A DNS subdomain (RFC 1123): what a ServiceAccount name must be, dot
+     * separated labels, each beginning and ending with a letter or digit. */
     name = colon + 1;
     n = strlen(name);
-    return is_word(name, n, K8SSA_CAN_MAX_NAME, "-.") && strcmp(name, "*") != 0
-        && is_lower_alnum(name[0]) && is_lower_alnum(name[n - 1]);
+    if (!is_word(name, n, K8SSA_CAN_MAX_NAME, "-.") || strcmp(name, "*") == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        int starts = i == 0 || name[i - 1] == '.';
+        int ends = i + 1 == n || name[i + 1] == '.';
+        if (name[i] == '.' ? starts || ends : (starts || ends) && !is_lower_alnum(name[i]))
+            return 0;
+    }
+    return 1;
 }
 
 /* Object names vary by resource (system:auth-delegator, a.b.c): printable,

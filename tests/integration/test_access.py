@@ -577,7 +577,10 @@ def negated_srv(harness):
                             "</RequireNone>") +
             negated("alias", "Require not may-delete") +
             negated("nsnot", "Require not k8s-namespace %{env:MATCH_NS}") +
-            negated("sanot", "Require not k8s-serviceaccount %{env:MATCH_NS}:runner"))
+            negated("sanot", "Require not k8s-serviceaccount %{env:MATCH_NS}:runner") +
+            negated("sanot2", "Require not k8s-serviceaccount team-a:%{env:MATCH_NS}") +
+            negated("usernot", "Require not k8s-user %{env:MATCH_NS}") +
+            negated("pos", "Require k8s-namespace %{env:MATCH_NS}"))
     with harness.httpd(conf.replace("{echo}", harness.echo.url), name="negated") as s:
         yield s
 
@@ -598,7 +601,9 @@ def test_negated_k8s_can(negated_srv, api, harness, prefix, ns, status):
 
 @pytest.mark.parametrize("prefix", ["nsnot", "sanot"])
 @pytest.mark.parametrize("ns,status", [("team-a", 403), ("team-b", 200), ("Team-A", 403),
-                                       ("team_a", 403)])
+                                       ("team_a", 403), ("%20", 403), ("%22%22", 403),
+                                       ("%22%22%20team-a", 403), ("team-b%20team-a", 403),
+                                       ("'team-a'", 403)])
 def test_negated_identity_lines(negated_srv, api, harness, prefix, ns, status):
     tok = api.sa_token("team-a", "runner")
     r = requests.get(negated_srv.url("/%s/%s/x" % (prefix, ns)), headers=bearer(tok),
@@ -647,3 +652,21 @@ def test_readme_namespace_recipe(harness, start_httpd, api):
     assert raw_request(s, "/ns/team-a/pods", list(bearer(tok).items()), method="LIST")[0] == 403
     asked = [b["spec"]["resourceAttributes"]["namespace"] for b in api.access_bodies]
     assert set(asked) == {"team-a", "team-b"}, asked
+
+
+@pytest.mark.parametrize("prefix,value,status", [
+    ("sanot2", "a..b", 403), ("sanot2", "a.-b", 403), ("sanot2", "runner", 403),
+    ("sanot2", "other", 200),
+    # a blank value names nobody; '""' is a name (quotes are not stripped from
+    # a value, as no value is split), so `not` passes it like any other
+    ("usernot", "%20", 403), ("usernot", "%22%22", 200), ("usernot", "someone", 200),
+    # a value from the request is one value: it cannot add another
+    ("pos", "team-a", 200), ("pos", "team-b%20team-a", 403), ("pos", "%22team-a%22", 403),
+    ("pos", "team-b", 403),
+])
+def test_computed_identity_values(negated_srv, api, harness, prefix, value, status):
+    tok = api.sa_token("team-a", "runner")
+    r = requests.get(negated_srv.url("/%s/%s/x" % (prefix, value)), headers=bearer(tok),
+                     timeout=30)
+    assert r.status_code == status, r.text
+    assert harness.echo.count == (1 if status == 200 else 0)

@@ -77,6 +77,8 @@ SPOOF = [
     ("X-Remote-Group", "system:masters"),
     ("x_remote_user", "system:admin"),
     ("X_Remote_Group", "system:masters"),
+    ("X-Remote_User", "system:admin"),
+    ("X_Remote-Group", "system:masters"),
     (POD_NAME_H, "spoofed-pod"),
 ]
 
@@ -627,7 +629,9 @@ def test_gateway_rbac_drops_override_headers(gateway, api, harness, app_users):
                 ("X-Forwarded-Path", "/ns/team-b/"),
                 ("X_HTTP_Method_Override", "DELETE"), ("X_HTTP_Method", "DELETE"),
                 ("X_Method_Override", "DELETE"), ("X_Original_URL", "/ns/team-b/"),
-                ("X_Rewrite_URL", "/ns/team-b/"), ("X_Forwarded_Uri", "/ns/team-b/")]
+                ("X_Rewrite_URL", "/ns/team-b/"), ("X_Forwarded_Uri", "/ns/team-b/"),
+                ("X-HTTP_Method-Override", "DELETE"), ("X-Original_URL", "/ns/team-b/"),
+                ("X-Forwarded_Uri", "/ns/team-b/"), ("X-Method_Override", "DELETE")]
     got, _, body = raw_request(gateway.rbac, "/ns/team-a/x", list(bearer(tok).items()) + override)
     assert got == 200, (gateway.name, body[:300])
     hs = json.loads(body)["headers"]

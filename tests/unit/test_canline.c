@@ -193,6 +193,13 @@ static void test_namespace_and_serviceaccount_names(void **state)
     assert_false(k8ssa_is_serviceaccount_ref("team-a:run:ner"));
     assert_false(k8ssa_is_serviceaccount_ref("team-a:.runner"));
     assert_false(k8ssa_is_serviceaccount_ref("team-a:runner "));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:a..b"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:a.-b"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:a-.b"));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:a."));
+    assert_false(k8ssa_is_serviceaccount_ref("team-a:-a"));
+    assert_true(k8ssa_is_serviceaccount_ref("team-a:a.b.c"));
+    assert_true(k8ssa_is_serviceaccount_ref("team-a:a-b.c-d"));
     memset(long_ref, 'a', 70);
     long_ref[70] = ':';
     long_ref[71] = 'b';
