@@ -55,7 +55,8 @@ run "integration against the ASan+UBSan module" \
 echo "== libFuzzer targets"
 make -C build fuzz >/dev/null
 secs="${K8SSA_FUZZ_SECONDS:-20}"
-for t in bearer tokenreview headers entry jwt websocket list accessreview canline; do
+for t in bearer tokenreview headers entry jwt websocket list accessreview canline jose jwks \
+        discovery; do
     work="$(mktemp -d)"
     cp "$top/tests/fuzz/corpus/$t/"* "$work/"
     "$top/build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \

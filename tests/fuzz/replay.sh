@@ -8,7 +8,8 @@ top_srcdir=${top_srcdir:-$here/../..}
 top_builddir=${top_builddir:-$top_srcdir}
 
 status=0
-for target in bearer tokenreview headers entry jwt websocket list accessreview canline; do
+for target in bearer tokenreview headers entry jwt websocket list accessreview canline jose jwks \
+    discovery; do
     bin="$top_builddir/tests/fuzz/replay_$target"
     corpus="$top_srcdir/tests/fuzz/corpus/$target"
     if [ ! -x "$bin" ]; then
