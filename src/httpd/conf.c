@@ -32,8 +32,10 @@ k8ssa_flights *k8ssa_flights_table;
 
 void *k8ssa_create_server_conf(apr_pool_t *p, server_rec *s)
 {
+    k8ssa_server_conf *c = apr_pcalloc(p, sizeof(k8ssa_server_conf));
     (void)s;
-    return apr_pcalloc(p, sizeof(k8ssa_server_conf));
+    c->signature_check = -1;
+    return c;
 }
 
 void *k8ssa_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
@@ -53,6 +55,10 @@ void *k8ssa_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         c->key_file = base->key_file;
     }
     c->timeout = add->timeout ? add->timeout : base->timeout;
+    c->signature_check = add->signature_check != -1 ? add->signature_check
+                                                    : base->signature_check;
+    c->review_concurrency = add->review_concurrency ? add->review_concurrency
+                                                    : base->review_concurrency;
     if (add->cache_spec) {
         c->cache_spec = add->cache_spec;
         c->cache = add->cache;
@@ -77,6 +83,7 @@ void *k8ssa_create_dir_conf(apr_pool_t *p, char *dir)
     k8ssa_dir_conf *c = apr_pcalloc(p, sizeof(*c));
     (void)dir;
     c->forward_token = -1;
+    c->token_precheck = -1;
     c->response_headers = -1;
     c->cache_ttl = c->negative_ttl = c->stale_if_error = -1;
     c->access_ttl = c->access_negative_ttl = -1;
@@ -97,6 +104,7 @@ void *k8ssa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                                     : base->groups_separator;
     c->extra_prefix = add->extra_prefix ? add->extra_prefix : base->extra_prefix;
     c->forward_token = add->forward_token != -1 ? add->forward_token : base->forward_token;
+    c->token_precheck = add->token_precheck != -1 ? add->token_precheck : base->token_precheck;
     c->response_headers = add->response_headers != -1 ? add->response_headers
                                                       : base->response_headers;
     c->cache_ttl = add->cache_ttl != -1 ? add->cache_ttl : base->cache_ttl;
@@ -342,7 +350,39 @@ static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-/* AuthK8sForwardToken, AuthK8sResponseHeaders. */
+static const char *set_signature_check(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    (void)dummy;
+    if (ap_cstr_casecmp(arg, "Off") == 0)
+        c->signature_check = K8SSA_SIGCHECK_OFF;
+    else if (ap_cstr_casecmp(arg, "On") == 0)
+        c->signature_check = K8SSA_SIGCHECK_ON;
+    else if (ap_cstr_casecmp(arg, "Require") == 0)
+        c->signature_check = K8SSA_SIGCHECK_REQUIRE;
+    else
+        return apr_psprintf(cmd->pool, "AuthK8sSignatureCheck: '%s' is not Off, On or Require",
+                            arg);
+    return NULL;
+}
+
+static const char *set_review_concurrency(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    char *end;
+    long v = strtol(arg, &end, 10);
+    (void)dummy;
+
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 100000)
+        return apr_psprintf(cmd->pool, "AuthK8sReviewConcurrency: '%s' is not a number of "
+                            "reviews from 1 to 100000 (per child)", arg);
+    c->review_concurrency = (int)v;
+    return NULL;
+}
+
+/* AuthK8sForwardToken, AuthK8sResponseHeaders, AuthK8sTokenPrecheck. */
 static const char *set_on_off(cmd_parms *cmd, void *dconf, int on)
 {
     *(int *)((char *)dconf + (size_t)cmd->info) = on;
@@ -373,6 +413,12 @@ const command_rec k8ssa_cmds[] = {
     AP_INIT_TAKE1("AuthK8sCacheSecretFile", set_cache_secret_file, NULL, RSRC_CONF,
                   "File of at least 32 random bytes that names and authenticates cache "
                   "entries; the same on every host sharing a cache (default: random per start)"),
+    AP_INIT_TAKE1("AuthK8sSignatureCheck", set_signature_check, NULL, RSRC_CONF,
+                  "Off (default), On: JWTs of the cluster's service-account issuer must be "
+                  "signed by its published keys, Require: and only those are reviewed"),
+    AP_INIT_TAKE1("AuthK8sReviewConcurrency", set_review_concurrency, NULL, RSRC_CONF,
+                  "Reviews in flight per child beyond which a request gets 503 with "
+                  "Retry-After: 1 (default 16)"),
     AP_INIT_TAKE1("AuthK8sCacheTTL", set_seconds,
                   (void *)APR_OFFSETOF(k8ssa_dir_conf, cache_ttl), OR_AUTHCFG,
                   "Seconds a positive token review is reused (default 120)"),
@@ -412,6 +458,10 @@ const command_rec k8ssa_cmds[] = {
     AP_INIT_FLAG("AuthK8sForwardToken", set_on_off,
                  (void *)APR_OFFSETOF(k8ssa_dir_conf, forward_token), OR_AUTHCFG,
                  "Off removes the Authorization header before the backend (default On)"),
+    AP_INIT_FLAG("AuthK8sTokenPrecheck", set_on_off,
+                 (void *)APR_OFFSETOF(k8ssa_dir_conf, token_precheck), OR_AUTHCFG,
+                 "On (default): a JWT expired, not yet valid or for none of AuthK8sAudiences "
+                 "is refused without a review"),
     AP_INIT_FLAG("AuthK8sResponseHeaders", set_on_off,
                  (void *)APR_OFFSETOF(k8ssa_dir_conf, response_headers), OR_AUTHCFG,
                  "On also puts the identity headers on a successful response: "

@@ -29,6 +29,14 @@
 #define K8SSA_DEFAULT_ACCESS_TTL 300
 #define K8SSA_DEFAULT_ACCESS_NEGATIVE_TTL 30
 #define K8SSA_MAX_SECRET_FILE 4096
+#define K8SSA_DEFAULT_REVIEW_CONCURRENCY 16
+
+/* AuthK8sSignatureCheck */
+typedef enum {
+    K8SSA_SIGCHECK_OFF = 0,
+    K8SSA_SIGCHECK_ON,
+    K8SSA_SIGCHECK_REQUIRE
+} k8ssa_sigcheck;
 
 
 /* Server scope: how to reach and authenticate to the API server. httpd
@@ -46,12 +54,15 @@ typedef struct {
     const char *secret_file;
     const unsigned char *secret_from_file;
     apr_size_t secret_file_len;
+    int signature_check;        /* k8ssa_sigcheck; -1: unset (Off) */
+    int review_concurrency;     /* per child; 0: unset (16) */
 
     /* Resolved in check_config (defaults applied): what the child uses. */
     k8ssa_api_config api;
     const unsigned char *secret;    /* names and authenticates cache entries */
     apr_size_t secret_len;
     k8ssa_apiclient *client;    /* per child; NULL when not configured */
+    struct k8ssa_issuer *issuer;  /* per child, with client, when signatures are checked */
     const char *client_error;   /* why client is NULL, for the request log */
 } k8ssa_server_conf;
 
@@ -66,6 +77,7 @@ typedef struct {
     int groups_separator_set;
     const char *extra_prefix;
     int forward_token;
+    int token_precheck;             /* AuthK8sTokenPrecheck; -1: unset (On) */
     int response_headers;           /* -1: unset (Off) */
     int cache_ttl;                  /* seconds; -1: unset */
     int negative_ttl;

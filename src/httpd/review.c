@@ -9,9 +9,15 @@
 #include "http_protocol.h"
 #include "apr_strings.h"
 
+#include "shield.h"
+
 #include "entry.h"
 #include "jwt.h"
 #include "tokenreview.h"
+
+/* A review not sent because AuthK8sReviewConcurrency was reached: a 503
+ * with Retry-After: 1, also for the requests that waited for it. */
+#define REVIEW_SHED (-503)
 
 #include <string.h>
 
@@ -31,6 +37,10 @@ struct k8ssa_review_kind {
     int64_t (*expiry)(const k8ssa_review *rv);
     const char *(*subject)(apr_pool_t *p, const k8ssa_review *rv);
     const k8ssa_lifetimes *longest;  /* what the cache keeps entries for */
+    /* After a cache miss, before a review: OK to review, DONE for a local
+     * refusal (a negative verdict, not cached), or the status of a failure.
+     * NULL: always review. */
+    int (*before_review)(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv);
 };
 
 const char *k8ssa_review_subject(request_rec *r, const k8ssa_review *rv)
@@ -63,8 +73,11 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
                       sc->client_error ? sc->client_error : "no API client");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (!k8ssa_shield_enter(r, sc))
+        return REVIEW_SHED;
     body = k->body(r->pool, rv);
     k8ssa_apiclient_post(sc->client, r->pool, k->path, body, &resp);
+    k8ssa_shield_leave();
     switch (resp.status) {
     case K8SSA_API_OK:
         break;
@@ -195,7 +208,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
 static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry *stale,
                        int status, k8ssa_verdict *out)
 {
-    if (status != HTTP_SERVICE_UNAVAILABLE || stale == NULL)
+    if ((status != HTTP_SERVICE_UNAVAILABLE && status != REVIEW_SHED) || stale == NULL)
         return status;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(035)
                   "API server unavailable: serving the verdict on %s (%s) from %ld s ago "
@@ -206,8 +219,8 @@ static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry
     return OK;
 }
 
-int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
-                        k8ssa_verdict *out)
+static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
+                  k8ssa_verdict *out)
 {
     k8ssa_entry cached, *stale = NULL;
     k8ssa_flight *flight = NULL;
@@ -228,6 +241,17 @@ int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
         case K8SSA_EXPIRED:
             break;
         }
+    }
+
+    if (rv->kind->before_review != NULL) {
+        rc = rv->kind->before_review(r, sc, rv);
+        if (rc == DONE) {
+            out->positive = 0;
+            out->id = NULL;
+            return OK;
+        }
+        if (rc != OK)
+            return serve_stale(r, rv, stale, rc, out);
     }
 
     /* Wait for a review of the same key already under way in this child, a
@@ -277,6 +301,17 @@ int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
     return OK;
 }
 
+int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
+                        k8ssa_verdict *out)
+{
+    int rc = decide(r, sc, rv, out);
+
+    if (rc != REVIEW_SHED)
+        return rc;
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
 /* ---------------------------------------------------------------------------
  * TokenReview: the token under the location's audiences.
  */
@@ -319,7 +354,7 @@ static const char *token_subject(apr_pool_t *p, const k8ssa_review *rv)
 static const k8ssa_review_kind token_review = {
     K8SSA_ENTRY_TOKEN, "TokenReview", K8SSA_TOKENREVIEW_PATH,
     "tokenreviews.authentication.k8s.io", "is", "rejected",
-    token_body, token_parse, token_expiry, token_subject, &k8ssa_longest
+    token_body, token_parse, token_expiry, token_subject, &k8ssa_longest, k8ssa_shield_token
 };
 
 int k8ssa_review_of_token(request_rec *r, const k8ssa_server_conf *sc,
@@ -329,6 +364,7 @@ int k8ssa_review_of_token(request_rec *r, const k8ssa_server_conf *sc,
     out->kind = &token_review;
     out->token = token;
     out->audiences = audiences(d, &out->naudiences);
+    out->precheck = d->token_precheck != 0;
     out->lifetimes = lifetimes(d);
     if (k8ssa_tokenkey(sc->secret, sc->secret_len, sc->api.server_url, out->audiences,
                        out->naudiences, token, strlen(token), out->key) != 0) {
@@ -391,7 +427,7 @@ static const char *access_subject(apr_pool_t *p, const k8ssa_review *rv)
 static const k8ssa_review_kind access_review = {
     K8SSA_ENTRY_ACCESS, "SubjectAccessReview", K8SSA_ACCESSREVIEW_PATH,
     "subjectaccessreviews.authorization.k8s.io", "allowed", "denied",
-    access_body, access_parse, access_expiry, access_subject, &k8ssa_longest_access
+    access_body, access_parse, access_expiry, access_subject, &k8ssa_longest_access, NULL
 };
 
 int k8ssa_review_of_access(request_rec *r, const k8ssa_server_conf *sc,

@@ -31,6 +31,7 @@ typedef struct {
     const char *token;
     const char *const *audiences;
     size_t naudiences;
+    int precheck;                   /* AuthK8sTokenPrecheck */
     /* SubjectAccessReview: who (exactly as reviewed) asks to do what. */
     const k8ssa_identity *id;
     const k8ssa_access_attributes *attributes;

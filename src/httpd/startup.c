@@ -5,6 +5,7 @@
  */
 #include "module.h"
 #include "conf.h"
+#include "issuer.h"
 
 #include "http_core.h"
 #include "util_cfgtree.h"
@@ -368,7 +369,7 @@ static const char *api_signature(apr_pool_t *p, const k8ssa_api_config *a)
 void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
 {
     apr_hash_t *made = apr_hash_make(p), *attached = apr_hash_make(p);
-    apr_hash_t *unusable = apr_hash_make(p);
+    apr_hash_t *unusable = apr_hash_make(p), *issuers = apr_hash_make(p);
     server_rec *s;
     apr_status_t rv;
 
@@ -417,6 +418,20 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
             apr_hash_set(made, sig, APR_HASH_KEY_STRING, client);
         }
         c->client = client;
+        /* The issuer's keys, for every server of this client that checks
+         * signatures; fetched on first need, never here. */
+        if (c->signature_check > K8SSA_SIGCHECK_OFF) {
+            c->issuer = apr_hash_get(issuers, sig, APR_HASH_KEY_STRING);
+            if (c->issuer == NULL) {
+                rv = k8ssa_issuer_create(p, client, c->api.timeout, &c->issuer);
+                if (rv != APR_SUCCESS)
+                    ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(018)
+                                 "cannot create the issuer key cache: signatures are not "
+                                 "checked in this child");
+                else
+                    apr_hash_set(issuers, sig, APR_HASH_KEY_STRING, c->issuer);
+            }
+        }
     }
 }
 

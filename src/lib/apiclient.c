@@ -163,7 +163,8 @@ static int count_requests(CURL *h, curl_infotype type, char *data, size_t size, 
 {
     (void)h;
     /* A proxy's CONNECT is header output too, but no review. */
-    if (type == CURLINFO_HEADER_OUT && size >= 5 && memcmp(data, "POST ", 5) == 0)
+    if (type == CURLINFO_HEADER_OUT && ((size >= 5 && memcmp(data, "POST ", 5) == 0)
+                                        || (size >= 4 && memcmp(data, "GET ", 4) == 0)))
         ++*(unsigned *)ud;
     return 0;
 }
@@ -199,7 +200,6 @@ static CURL *new_handle(struct k8ssa_apiclient *c)
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->cfg.user_agent);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
     /* One connection per handle: a resend then always opens a new one. */
     curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
     /* The debug callback is how requests put on the wire are counted;
@@ -264,7 +264,8 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     memset(ar, 0, sizeof(*ar));
     body->len = 0;
     body->too_large = 0;
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    if (json != NULL)
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     if (token != NULL) {
@@ -280,8 +281,13 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+    if (json != NULL) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ar->errbuf);
@@ -317,8 +323,9 @@ static void wipe(const char *token)
         memset((char *)token, 0, strlen(token));
 }
 
-void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
-                          const char *json, k8ssa_api_response *out)
+/* One exchange: a POST of json, or a GET when json is NULL. */
+static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const char *json,
+                     k8ssa_api_response *out)
 {
     const char *url = apr_pstrcat(p, c->cfg.server_url, path, NULL);
     apr_time_t deadline = apr_time_now() + c->cfg.timeout;
@@ -392,6 +399,18 @@ void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
         memset(body.buf, 0, body.cap);
         free(body.buf);
     }
+}
+
+void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
+                          const char *json, k8ssa_api_response *out)
+{
+    exchange(c, p, path, json, out);
+}
+
+void k8ssa_apiclient_get(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
+                         k8ssa_api_response *out)
+{
+    exchange(c, p, path, NULL, out);
 }
 
 void k8ssa_apiclient_stats(k8ssa_apiclient *c, k8ssa_api_stats *out)

@@ -4,7 +4,8 @@
  * One instance per child process and per API server configuration. It keeps a
  * pool of curl easy handles, so reviews reuse kept-alive TLS connections, and
  * the module's own credentials (bearer token file, client certificate). It
- * knows nothing of TokenReview: the same POST serves SubjectAccessReviews.
+ * knows nothing of TokenReview: the same POST serves SubjectAccessReviews,
+ * and GET the issuer's discovery document and keys.
  */
 #ifndef K8SSA_APICLIENT_H
 #define K8SSA_APICLIENT_H
@@ -72,6 +73,11 @@ apr_status_t k8ssa_apiclient_create(apr_pool_t *p, const k8ssa_api_config *cfg,
  */
 void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
                           const char *json, k8ssa_api_response *out);
+
+/* GETs server_url + path (the issuer's discovery document and key set) with
+ * the same credentials, timeout and retry rules. */
+void k8ssa_apiclient_get(k8ssa_apiclient *c, apr_pool_t *p, const char *path,
+                         k8ssa_api_response *out);
 
 void k8ssa_apiclient_stats(k8ssa_apiclient *c, k8ssa_api_stats *out);
 

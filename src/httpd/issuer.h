@@ -1,0 +1,45 @@
+/*
+ * issuer.h - the cluster's service-account issuer and its keys, as one child
+ * knows them (AuthK8sSignatureCheck): fetched from the API server itself on
+ * first need (never at startup), with the module's credentials, refreshed
+ * every 10 minutes and at once (at most every 10 s) when a token names an
+ * unknown kid; one fetch at a time, the others keep using the set they have
+ * or wait for the first one. A fetched set is shared by the child's threads
+ * and swapped whole: a request keeps the set it took until it is done.
+ */
+#ifndef K8SSA_ISSUER_H
+#define K8SSA_ISSUER_H
+
+#include "httpd.h"
+
+#include "apiclient.h"
+#include "jose.h"
+
+#define K8SSA_DISCOVERY_PATH "/.well-known/openid-configuration"
+#define K8SSA_JWKS_PATH "/openid/v1/jwks"
+#define K8SSA_ISSUER_REFRESH apr_time_from_sec(600)
+#define K8SSA_ISSUER_RETRY apr_time_from_sec(10)
+
+typedef struct k8ssa_issuer k8ssa_issuer;
+
+typedef enum {
+    K8SSA_ISSUER_SIGNED = 0,     /* a JWT of the issuer, signed by one of its keys */
+    K8SSA_ISSUER_FORGED,         /* a JWT of the issuer whose signature does not verify */
+    K8SSA_ISSUER_OTHER,          /* a JWT of another issuer, or no JWT */
+    K8SSA_ISSUER_UNAVAILABLE     /* no key set could be had */
+} k8ssa_issuer_verdict;
+
+/* A cache for one API client, in the child's pool p; timeout: one fetch's
+ * limit (AuthK8sTimeout), which bounds how long a request waits for the
+ * first fetch of another. */
+apr_status_t k8ssa_issuer_create(apr_pool_t *p, k8ssa_apiclient *client,
+                                 apr_interval_time_t timeout, k8ssa_issuer **out);
+
+/*
+ * The verdict on t (a parsed JWT, or NULL for a token that is none); *why
+ * says what was wrong with a forged one (log-safe).
+ */
+k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const k8ssa_jws *t,
+                                        const char **why);
+
+#endif
