@@ -7,6 +7,11 @@ import pytest
 import helpers
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: the bounded soak under a token flood (about "
+                            "two minutes; skipped with -m 'not soak')")
+
+
 @pytest.fixture(scope="session")
 def harness():
     if not os.path.exists(helpers.MODULE_SO):

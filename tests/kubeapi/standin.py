@@ -18,6 +18,11 @@ pkg/registry/authorization/subjectaccessreview, RBAC in rbac.py):
 * Fault modes (500, 429, 503, garbage, slow, reset, control characters,
   200 instead of 201), permanently or for the next N reviews, for each kind
   of review on its own.
+* The service-account issuer (signing.py): service-account tokens are real
+  RS256 (or ES256) JWTs; GET /.well-known/openid-configuration and
+  /openid/v1/jwks serve the issuer and its keys to an authenticated caller
+  (403 when ``keys_forbidden``), with faults of their own (kind "keys"), and
+  keys can be rotated.
 * SubjectAccessReviews are decided by RBAC objects the test sets
   (``set_rbac``), with explicit denies in front; the module's credential can
   be refused ``create`` on subjectaccessreviews alone (``access_forbidden``).
@@ -46,8 +51,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rbac import RBAC  # noqa: E402
+from signing import Issuer  # noqa: E402
 
 TOKENREVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+JWKS_PATH = "/openid/v1/jwks"
 ACCESSREVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
 MODULE_CERT_CN = "k8ssa-module"
@@ -287,6 +295,24 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _wait_for_client(self, seconds):
+        """Sleeps like a slow API server; False when the client hung up
+        meanwhile (kube-apiserver cancels a request whose client is gone, so
+        it no longer counts as in flight)."""
+        import select
+        api = self.server.api
+        deadline = time.time() + seconds
+        while time.time() < deadline and not api._stop_sleep.is_set():
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0.05)
+                if readable and not self.connection.recv(1):
+                    self.close_connection = True
+                    return False
+            except (OSError, ssl.SSLError, ValueError):
+                self.close_connection = True
+                return False
+        return True
+
     def _caller(self):
         """Returns (ok, name): who the caller is, or the answer to send."""
         api = self.server.api
@@ -307,11 +333,59 @@ class _Handler(BaseHTTPRequestHandler):
     # -- verbs
 
     def do_GET(self):
-        if self.path in ("/healthz", "/livez", "/readyz"):
+        api = self.server.api
+        path = self.path.split("?")[0]
+        if path in ("/healthz", "/livez", "/readyz"):
             return self._send(200, raw=b"ok")
-        self._status(404, "NotFound", "the server could not find the requested resource")
+        if path not in (DISCOVERY_PATH, JWKS_PATH):
+            return self._status(404, "NotFound",
+                                "the server could not find the requested resource")
+        with api.lock:
+            api.key_fetches.append(path)
+        fault, arg = api._next_fault("keys")
+        if fault == "reset":
+            return self._reset()
+        if fault == "slow":
+            if not self._wait_for_client(arg):
+                return
+            fault = "normal"
+        who, name = self._caller()
+        if who == "unauthorized":
+            return self._status(401, "Unauthorized", "Unauthorized")
+        if who == "ok" and api.keys_forbidden:
+            who, name = "forbidden", "system:serviceaccount:k8ssa:httpd"
+        if who == "forbidden":
+            return self._status(403, "Forbidden", 'forbidden: User "%s" cannot get path "%s"'
+                                % (name, path))
+        if fault in ("500", "503", "429"):
+            return self._status(int(fault), "InternalError", "stand-in fault injection")
+        if fault == "garbage":
+            return self._send(200, raw=b"<html>not JSON</html>")
+        if path == DISCOVERY_PATH:
+            return self._send(200, {
+                "issuer": api.issuer.issuer, "jwks_uri": api.url + JWKS_PATH,
+                "response_types_supported": ["id_token"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["ES256", "RS256"]})
+        body = json.dumps(api.issuer.jwks()).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/jwk-set+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self):
+        api = self.server.api
+        with api.lock:
+            api.in_flight += 1
+            api.max_in_flight = max(api.max_in_flight, api.in_flight)
+        try:
+            self._post()
+        finally:
+            with api.lock:
+                api.in_flight -= 1
+
+    def _post(self):
         api = self.server.api
         body = self._read_body()
         path = self.path.split("?")[0]
@@ -328,7 +402,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "reset":
             return self._reset()
         if fault == "slow":
-            api._stop_sleep.wait(arg)
+            if not self._wait_for_client(arg):
+                return
             fault = "normal"
 
         who, name = self._caller()
@@ -443,6 +518,10 @@ class KubeAPI:
     access_reviews / access_bodies  the same for SubjectAccessReviews
     access_forbidden  refuse the module's credential create on
                  subjectaccessreviews (tokenreviews still allowed)
+    key_fetches  paths of the GETs of discovery and key set; keys_forbidden
+                 refuses them (403)
+    max_in_flight  the most reviews answered at once since reset()
+    issuer       signing.Issuer: rotate(), unpublished_key(), token()
     module_tokens / forbidden_tokens  caller bearer tokens accepted / refused (403)
     client_cert_cns  CNs of CA-signed client certificates that authenticate
     api_audiences    the API server's own audiences
@@ -469,6 +548,7 @@ class KubeAPI:
         self._stop_sleep = threading.Event()
         self._serial = 0          # connection numbers, never reset
         self._serials = {}
+        self.issuer = Issuer(pki.dir)
         self.reset(keep_tokens=False)
 
     # -- lifecycle
@@ -523,10 +603,15 @@ class KubeAPI:
             self.bodies = []
             self.access_bodies = []
             self.requests = []
-            self.modes = {"token": ("normal", None), "access": ("normal", None)}
+            self.modes = {"token": ("normal", None), "access": ("normal", None),
+                          "keys": ("normal", None)}
+            self.key_fetches = []       # paths of GETs of discovery and key set
+            self.in_flight = 0          # reviews being answered now
+            self.max_in_flight = 0
+            self.keys_forbidden = False
             self.expiry_leeway = 0
             # [(mode, arg)] consumed one per review of that kind
-            self._oneshot = {"token": [], "access": []}
+            self._oneshot = {"token": [], "access": [], "keys": []}
             self.rbac = RBAC()
             self.access_forbidden = False
             self.api_audiences = list(self.default_api_audiences)
@@ -541,7 +626,7 @@ class KubeAPI:
     MODES = ("normal", "500", "429", "503", "garbage", "slow", "reset",
              "control-chars", "200")
 
-    KINDS = ("token", "access")
+    KINDS = ("token", "access", "keys")
 
     def set_mode(self, mode, arg=None, kind="token"):
         """Permanent mode of one kind of review (token, access). 'slow'
@@ -674,19 +759,30 @@ class KubeAPI:
         tok = _b64url(secrets.token_bytes(32))
         return self.add_token(tok, username, groups=groups, extra=extra, audiences=audiences)
 
-    def sa_token(self, ns, name, audiences=None, extra=None, lifetime=3600, exp=None):
+    def sa_token(self, ns, name, audiences=None, extra=None, lifetime=3600, exp=None,
+                 alg="RS256", nbf=None, register=True, key=None, header=None):
         """Mints a bound service-account token for system:serviceaccount:ns:name
         (random each call) and registers it. audiences None: the API
         server's audiences. extra None: the pod-name / pod-uid extras.
         lifetime: seconds until its exp claim (whole seconds: exp is
         int(now) + lifetime); exp: the claim itself, which wins. Once exp has
-        passed, reviews reject the token as kube-apiserver does."""
+        passed, reviews reject the token as kube-apiserver does. The token is
+        signed by the issuer's current key for alg (RS256 or ES256), or by
+        key (a signing.Key), with header overriding the protected header;
+        register False: the API server does not know it (a forgery)."""
         username = "system:serviceaccount:%s:%s" % (ns, name)
         auds = list(audiences) if audiences is not None else list(self.api_audiences)
         if extra is None:
             extra = {"authentication.kubernetes.io/pod-name": ["%s-%s" % (name, secrets.token_hex(3))],
                      "authentication.kubernetes.io/pod-uid": [str(uuid.uuid4())]}
-        tok = fake_jwt(username, auds, lifetime=lifetime, exp=exp)
+        now = int(time.time())
+        claims = {"aud": auds, "exp": int(exp) if exp is not None else now + lifetime,
+                  "iat": now, "nbf": int(nbf) if nbf is not None else now,
+                  "iss": self.issuer.issuer, "sub": username, "jti": str(uuid.uuid4()),
+                  "kubernetes.io": {"namespace": ns, "serviceaccount": {"name": name}}}
+        tok = self.issuer.token(claims, alg=alg, key=key, header=header)
+        if not register:
+            return tok
         self.add_token(tok, username,
                        groups=["system:serviceaccounts", "system:serviceaccounts:%s" % ns,
                                "system:authenticated"],
