@@ -5,7 +5,6 @@
 #include "jwt.h"
 
 #include <apr_strings.h>
-#include <math.h>
 #include <string.h>
 
 /* The longest string claim or header value kept (an issuer URL, a kid). */
@@ -71,28 +70,11 @@ static const char *string_member(apr_pool_t *p, json_object *o, const char *key)
     return apr_pstrmemdup(p, s, n);
 }
 
-/* A NumericDate (RFC 7519 section 2): an integer or a number, 0 to 9999. */
 static int time_member(json_object *o, const char *key, int64_t *out)
 {
     json_object *v;
 
-    if (!json_object_object_get_ex(o, key, &v))
-        return 0;
-    if (json_object_is_type(v, json_type_int)) {
-        int64_t n = json_object_get_int64(v);   /* saturates: the range check catches it */
-        if (n < 0 || n > K8SSA_JWT_MAX_EXP)
-            return 0;
-        *out = n;
-        return 1;
-    }
-    if (json_object_is_type(v, json_type_double)) {
-        double d = json_object_get_double(v);
-        if (!isfinite(d) || d < 0 || d > (double)K8SSA_JWT_MAX_EXP)
-            return 0;
-        *out = (int64_t)floor(d);
-        return 1;
-    }
-    return 0;
+    return json_object_object_get_ex(o, key, &v) && k8ssa_jwt_numeric_date(v, out);
 }
 
 /* aud: a string, or an array of strings (RFC 7519 section 4.1.3). Anything

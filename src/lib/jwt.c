@@ -45,29 +45,32 @@ long k8ssa_base64url_decode(const char *src, size_t len, unsigned char *dst)
     return out;
 }
 
-static int exp_of(json_object *payload, int64_t *exp)
+int k8ssa_jwt_numeric_date(json_object *v, int64_t *out)
 {
-    json_object *v;
-
-    if (!json_object_is_type(payload, json_type_object)
-        || !json_object_object_get_ex(payload, "exp", &v))
-        return 0;
     if (json_object_is_type(v, json_type_int)) {
         /* json-c saturates beyond int64: the range check catches that. */
         int64_t n = json_object_get_int64(v);
         if (n < 0 || n > K8SSA_JWT_MAX_EXP)
             return 0;
-        *exp = n;
+        *out = n;
         return 1;
     }
     if (json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
         if (!isfinite(d) || d < 0 || d > (double)K8SSA_JWT_MAX_EXP)
             return 0;
-        *exp = (int64_t)floor(d);
+        *out = (int64_t)floor(d);
         return 1;
     }
     return 0;
+}
+
+static int exp_of(json_object *payload, int64_t *exp)
+{
+    json_object *v;
+
+    return json_object_is_type(payload, json_type_object)
+        && json_object_object_get_ex(payload, "exp", &v) && k8ssa_jwt_numeric_date(v, exp);
 }
 
 static int is_base64url(const char *s, size_t len)

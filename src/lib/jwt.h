@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <json-c/json.h>
 
 /* Decoded JWT payloads larger than this are not looked at. */
 #define K8SSA_JWT_MAX_PAYLOAD 12288
@@ -25,6 +26,12 @@
  * base64url, not JSON, exp missing or of the wrong type or range).
  */
 int k8ssa_jwt_exp(const char *token, size_t len, int64_t *exp);
+
+/*
+ * A NumericDate (RFC 7519 section 2) in v: an integer, or a number rounded
+ * down, from 0 to K8SSA_JWT_MAX_EXP; 1 with *out, 0 for anything else.
+ */
+int k8ssa_jwt_numeric_date(json_object *v, int64_t *out);
 
 /*
  * Decodes unpadded base64url src[0..len) into dst (room for len * 3 / 4

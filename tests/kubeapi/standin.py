@@ -295,6 +295,24 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _transport_and_caller(self, kind):
+        """The fault of this exchange, after a reset or a slow answer has
+        been played, and who the caller is: (fault, who, name), or (None, ..)
+        when the exchange is over (reset, client gone, 401 sent)."""
+        fault, arg = self.server.api._next_fault(kind)
+        if fault == "reset":
+            self._reset()
+            return None, None, None
+        if fault == "slow":
+            if not self._wait_for_client(arg):
+                return None, None, None
+            fault = "normal"
+        who, name = self._caller()
+        if who == "unauthorized":
+            self._status(401, "Unauthorized", "Unauthorized")
+            return None, None, None
+        return fault, who, name
+
     def _wait_for_client(self, seconds):
         """Sleeps like a slow API server; False when the client hung up
         meanwhile (kube-apiserver cancels a request whose client is gone, so
@@ -342,16 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
                                 "the server could not find the requested resource")
         with api.lock:
             api.key_fetches.append(path)
-        fault, arg = api._next_fault("keys")
-        if fault == "reset":
-            return self._reset()
-        if fault == "slow":
-            if not self._wait_for_client(arg):
-                return
-            fault = "normal"
-        who, name = self._caller()
-        if who == "unauthorized":
-            return self._status(401, "Unauthorized", "Unauthorized")
+        fault, who, name = self._transport_and_caller("keys")
+        if fault is None:
+            return
         if who == "ok" and api.keys_forbidden:
             who, name = "forbidden", "system:serviceaccount:k8ssa:httpd"
         if who == "forbidden":
@@ -398,17 +409,9 @@ class _Handler(BaseHTTPRequestHandler):
                                 "the server could not find the requested resource")
         api._record(self, body, kind)
 
-        fault, arg = api._next_fault(kind)
-        if fault == "reset":
-            return self._reset()
-        if fault == "slow":
-            if not self._wait_for_client(arg):
-                return
-            fault = "normal"
-
-        who, name = self._caller()
-        if who == "unauthorized":
-            return self._status(401, "Unauthorized", "Unauthorized")
+        fault, who, name = self._transport_and_caller(kind)
+        if fault is None:
+            return
         resource, group = ("tokenreviews", "authentication.k8s.io") if kind == "token" \
             else ("subjectaccessreviews", "authorization.k8s.io")
         if who == "ok" and kind == "access" and api.access_forbidden:
