@@ -24,7 +24,9 @@ typedef struct {
 
 struct k8ssa_issuer {
     k8ssa_apiclient *client;
-    apr_interval_time_t wait;    /* how long a request waits for a first fetch */
+    apr_interval_time_t wait;    /* how long a request waits for a fetch */
+    unsigned max_waiters;        /* beyond: no wait, no key set */
+    unsigned waiters;
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *fetched;
     keyset *current;
@@ -32,15 +34,18 @@ struct k8ssa_issuer {
     apr_time_t next_attempt;     /* after a failure: no fetch before */
     apr_time_t last_kid_fetch;
     int fetching;
+    int last_fetch_failed;
 };
 
 apr_status_t k8ssa_issuer_create(apr_pool_t *p, k8ssa_apiclient *client,
-                                 apr_interval_time_t timeout, k8ssa_issuer **out)
+                                 apr_interval_time_t timeout, unsigned max_waiters,
+                                 k8ssa_issuer **out)
 {
     k8ssa_issuer *is = apr_pcalloc(p, sizeof(*is));
     apr_status_t rv;
 
     is->client = client;
+    is->max_waiters = max_waiters;
     is->wait = 2 * timeout + apr_time_from_sec(1);   /* two GETs */
     rv = apr_thread_mutex_create(&is->lock, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv == APR_SUCCESS)
@@ -118,12 +123,27 @@ static void let_go(keyset *ks)
         apr_pool_destroy(ks->pool);
 }
 
+/* Waits for the fetch another thread makes, unless too many wait already
+ * (a flood of new tokens while the API server is slow must not tie up every
+ * thread of the child). Under the lock. */
+static void wait_for_fetch(k8ssa_issuer *is)
+{
+    if (is->waiters >= is->max_waiters)
+        return;
+    is->waiters++;
+    apr_thread_cond_timedwait(is->fetched, is->lock, is->wait);
+    is->waiters--;
+}
+
 /*
  * The current generation, with a reference, fetched first when there is
- * none, it is 10 minutes old, or (for_kid) a token named an unknown kid;
- * NULL when none could be had.
+ * none, it is 10 minutes old, or (for_kid) a token named a kid it lacks;
+ * NULL when none could be had, or the one there is too old to trust (its
+ * refreshes kept failing for three intervals). *fresh_for_kid: the set
+ * returned was fetched within the last 10 s and no fetch failed since, so a
+ * kid it lacks is really unknown.
  */
-static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid)
+static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid, int *fresh_for_kid)
 {
     apr_time_t now = apr_time_now();
     keyset *ks;
@@ -134,33 +154,39 @@ static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid)
            || (for_kid && now - is->last_kid_fetch >= K8SSA_ISSUER_RETRY);
     if (need && !is->fetching && now >= is->next_attempt
         && (!for_kid || now - is->last_kid_fetch >= K8SSA_ISSUER_RETRY)) {
-        keyset *fresh;
+        keyset *fetched;
         is->fetching = 1;
         if (for_kid)
             is->last_kid_fetch = now;
         apr_thread_mutex_unlock(is->lock);
-        fresh = fetch(is, r);
+        fetched = fetch(is, r);
         apr_thread_mutex_lock(is->lock);
         is->fetching = 0;
-        if (fresh != NULL) {
+        is->last_fetch_failed = fetched == NULL;
+        if (fetched != NULL) {
             if (is->current != NULL) {
                 is->current->retired = 1;
                 is->current->refs++;
                 let_go(is->current);
             }
-            is->current = fresh;
+            is->current = fetched;
             is->fetched_at = apr_time_now();
         } else {
             is->next_attempt = apr_time_now() + K8SSA_ISSUER_RETRY;
         }
         apr_thread_cond_broadcast(is->fetched);
-    } else if (is->fetching && is->current == NULL) {
-        /* The first fetch is under way in another thread: wait for it. */
-        apr_thread_cond_timedwait(is->fetched, is->lock, is->wait);
+    } else if (is->fetching && (is->current == NULL || for_kid)) {
+        /* A fetch is under way in another thread: its set decides. */
+        wait_for_fetch(is);
     }
     ks = is->current;
+    if (ks != NULL && apr_time_now() - is->fetched_at > 3 * K8SSA_ISSUER_REFRESH)
+        ks = NULL;
     if (ks != NULL)
         ks->refs++;
+    if (fresh_for_kid != NULL)
+        *fresh_for_kid = ks != NULL && !is->last_fetch_failed
+                         && apr_time_now() - is->fetched_at < K8SSA_ISSUER_RETRY;
     apr_thread_mutex_unlock(is->lock);
     return ks;
 }
@@ -176,7 +202,8 @@ k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const 
                                         const char **why)
 {
     k8ssa_jws_status st;
-    keyset *ks = take(is, r, 0);
+    keyset *ks = take(is, r, 0, NULL);
+    int fresh = 0;
 
     if (ks == NULL)
         return K8SSA_ISSUER_UNAVAILABLE;
@@ -188,11 +215,17 @@ k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const 
     if (st == K8SSA_JWS_UNKNOWN_KID) {
         /* Maybe a key rotated in since the last fetch. */
         give_back(is, ks);
-        ks = take(is, r, 1);
+        ks = take(is, r, 1, &fresh);
         if (ks == NULL)
             return K8SSA_ISSUER_UNAVAILABLE;
         st = strcmp(t->iss, ks->issuer) == 0 ? k8ssa_jws_verify(t, ks->keys)
                                              : K8SSA_JWS_UNKNOWN_KID;
+        if (st == K8SSA_JWS_UNKNOWN_KID && !fresh) {
+            /* The set could not be refreshed (a failed fetch): it may be
+             * the set that is out of date, not the token. */
+            give_back(is, ks);
+            return K8SSA_ISSUER_UNAVAILABLE;
+        }
     }
     give_back(is, ks);
     *why = k8ssa_jws_status_reason(st);

@@ -208,7 +208,9 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
 static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry *stale,
                        int status, k8ssa_verdict *out)
 {
-    if ((status != HTTP_SERVICE_UNAVAILABLE && status != REVIEW_SHED) || stale == NULL)
+    /* Not on a shed review: a client can fill the cap with made-up tokens,
+     * and would so choose when a revoked token's old review is used. */
+    if (status != HTTP_SERVICE_UNAVAILABLE || stale == NULL)
         return status;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(035)
                   "API server unavailable: serving the verdict on %s (%s) from %ld s ago "
@@ -305,10 +307,13 @@ int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
                         k8ssa_verdict *out)
 {
     int rc = decide(r, sc, rv, out);
+    request_rec *o;
 
     if (rc != REVIEW_SHED)
         return rc;
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    /* Also on the request a sub-request serves, whose answer the client gets. */
+    for (o = r; o != NULL; o = o->main)
+        apr_table_setn(o->err_headers_out, "Retry-After", "1");
     return HTTP_SERVICE_UNAVAILABLE;
 }
 

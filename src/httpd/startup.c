@@ -423,7 +423,11 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
         if (c->signature_check > K8SSA_SIGCHECK_OFF) {
             c->issuer = apr_hash_get(issuers, sig, APR_HASH_KEY_STRING);
             if (c->issuer == NULL) {
-                rv = k8ssa_issuer_create(p, client, c->api.timeout, &c->issuer);
+                rv = k8ssa_issuer_create(p, client, c->api.timeout,
+                                         c->review_concurrency > 0
+                                             ? (unsigned)c->review_concurrency
+                                             : K8SSA_DEFAULT_REVIEW_CONCURRENCY,
+                                         &c->issuer);
                 if (rv != APR_SUCCESS)
                     ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(018)
                                  "cannot create the issuer key cache: signatures are not "

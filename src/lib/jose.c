@@ -16,6 +16,20 @@ static int is_b64url_char(unsigned char c)
         || c == '-' || c == '_';
 }
 
+typedef struct {
+    unsigned char *buf;
+    size_t len;
+} decoded_part;
+
+/* The three parts re-encoded are the bearer token: they go when the pool is
+ * cleared, as the module's other copies of a token do. */
+static apr_status_t wipe_part(void *data)
+{
+    decoded_part *d = data;
+    memset(d->buf, 0, d->len);
+    return APR_SUCCESS;
+}
+
 /* Decodes s[0..len) into pool memory; NULL for anything but unpadded
  * base64url of at most max decoded bytes. */
 static unsigned char *decode_part(apr_pool_t *p, const char *s, size_t len, size_t max,
@@ -35,6 +49,12 @@ static unsigned char *decode_part(apr_pool_t *p, const char *s, size_t len, size
     if (n < 0)
         return NULL;
     buf[n] = '\0';
+    {
+        decoded_part *d = apr_palloc(p, sizeof(*d));
+        d->buf = buf;
+        d->len = (size_t)n + 1;
+        apr_pool_cleanup_register(p, d, wipe_part, apr_pool_cleanup_null);
+    }
     *out_len = (size_t)n;
     return buf;
 }

@@ -14,6 +14,9 @@
 #define MAX_ISSUER 1024
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
+/* Parsing checks each public key (a modular exponentiation per RSA key):
+ * a set may hold this many modulus bits in all (eight 4096-bit keys). */
+#define RSA_MAX_SET_BITS 32768
 
 static apr_status_t free_pkey(void *pkey)
 {
@@ -85,7 +88,7 @@ static int public_key_checks(EVP_PKEY *pkey)
     return ok;
 }
 
-static EVP_PKEY *rsa_key(apr_pool_t *p, json_object *jwk)
+static EVP_PKEY *rsa_key(apr_pool_t *p, json_object *jwk, size_t *set_bits)
 {
     size_t nlen = 0, elen = 0;
     unsigned char *n = b64url_uint(p, jwk, "n", RSA_MAX_BITS / 8, &nlen);
@@ -94,15 +97,17 @@ static EVP_PKEY *rsa_key(apr_pool_t *p, json_object *jwk)
     OSSL_PARAM_BLD *bld;
     EVP_PKEY *pkey = NULL;
 
-    /* The modulus's leading byte is non-zero, so its bits are exact; the
-     * exponent is odd and at least 3. */
-    if (n == NULL || e == NULL || n[0] == 0 || e[0] == 0 || nlen * 8 < RSA_MIN_BITS
-        || (e[elen - 1] & 1) == 0 || (elen == 1 && e[0] < 3))
+    /* No leading zero bytes; the exponent odd, from 3 to 2^32 + 1 (a larger
+     * one only makes every verification slower). */
+    if (n == NULL || e == NULL || n[0] == 0 || e[0] == 0 || (e[elen - 1] & 1) == 0
+        || (elen == 1 && e[0] < 3) || elen > 5
+        || (elen == 5 && memcmp(e, "\x01\x00\x00\x00\x01", 5) != 0))
         return NULL;
     bn = BN_bin2bn(n, (int)nlen, NULL);
     be = BN_bin2bn(e, (int)elen, NULL);
     bld = OSSL_PARAM_BLD_new();
-    if (bn != NULL && be != NULL && bld != NULL
+    if (bn != NULL && BN_num_bits(bn) >= RSA_MIN_BITS && (*set_bits += (size_t)BN_num_bits(bn))
+        <= RSA_MAX_SET_BITS && be != NULL && bld != NULL
         && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
         && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
         pkey = from_params("RSA", bld);
@@ -140,8 +145,9 @@ static EVP_PKEY *ec_p256_key(apr_pool_t *p, json_object *jwk)
     return pkey;
 }
 
-/* One JWK into *out; 0 when it is skipped. */
-static int take_key(apr_pool_t *p, json_object *jwk, k8ssa_jwk *out)
+/* One JWK into *out; 0 when it is skipped. *set_bits: RSA modulus bits of
+ * the set so far. */
+static int take_key(apr_pool_t *p, json_object *jwk, k8ssa_jwk *out, size_t *set_bits)
 {
     size_t len = 0, kid_len = 0;
     int bad = 0;
@@ -160,7 +166,7 @@ static int take_key(apr_pool_t *p, json_object *jwk, k8ssa_jwk *out)
                         || !k8ssa_is_printable(kid, kid_len)))
         return 0;
     if (strcmp(kty, "RSA") == 0 && (alg == NULL || strcmp(alg, "RS256") == 0)) {
-        pkey = rsa_key(p, jwk);
+        pkey = rsa_key(p, jwk, set_bits);
         out->type = K8SSA_JWK_RSA;
     } else if (strcmp(kty, "EC") == 0 && (alg == NULL || strcmp(alg, "ES256") == 0)) {
         pkey = ec_p256_key(p, jwk);
@@ -180,7 +186,7 @@ k8ssa_jwks *k8ssa_jwks_parse(apr_pool_t *p, const char *body, size_t len, const 
 {
     json_object *doc, *keys;
     k8ssa_jwks *set;
-    size_t n, i;
+    size_t n, i, set_bits = 0;
 
     doc = k8ssa_json_parse_strict(body, len, K8SSA_JWKS_MAX_BYTES, why);
     if (doc == NULL)
@@ -201,7 +207,7 @@ k8ssa_jwks *k8ssa_jwks_parse(apr_pool_t *p, const char *body, size_t len, const 
     set = apr_pcalloc(p, sizeof(*set));
     set->keys = apr_pcalloc(p, (n ? n : 1) * sizeof(*set->keys));
     for (i = 0; i < n; i++) {
-        if (take_key(p, json_object_array_get_idx(keys, i), &set->keys[set->nkeys]))
+        if (take_key(p, json_object_array_get_idx(keys, i), &set->keys[set->nkeys], &set_bits))
             set->nkeys++;
         else
             set->skipped++;

@@ -2,7 +2,8 @@
  * jwks.h - the service-account issuer's published keys, and its discovery
  * document: GET /openid/v1/jwks and GET /.well-known/openid-configuration of
  * the API server. Both are untrusted input (strictly parsed, bounded,
- * fuzzed). Only RSA keys of 2048 to 8192 bits and EC P-256 keys are taken,
+ * fuzzed). Only RSA keys of 2048 to 8192 bits (public exponent at most
+ * 2^32 + 1, 32768 modulus bits in the whole set) and EC P-256 keys are taken,
  * as libcrypto EVP_PKEYs; other keys are skipped (and counted), never an
  * error. Plain C with libcrypto: unit-tested and fuzzed.
  */

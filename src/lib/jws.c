@@ -50,7 +50,7 @@ static int es256_verifies(EVP_PKEY *pkey, const k8ssa_jws *t)
         && EVP_DigestVerify(md, der, (size_t)der_len, (const unsigned char *)t->signing_input,
                             t->signing_input_len) == 1;
     EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
+    OPENSSL_clear_free(der, (size_t)der_len);
     return ok;
 }
 
@@ -58,7 +58,7 @@ k8ssa_jws_status k8ssa_jws_verify(const k8ssa_jws *t, const k8ssa_jwks *set)
 {
     k8ssa_jwk_type want;
     int (*verifies)(EVP_PKEY *, const k8ssa_jws *);
-    int candidates = 0;
+    int candidates = 0, tries = 0;
     size_t i;
 
     if (!t->header_ok || t->alg == NULL)
@@ -77,7 +77,9 @@ k8ssa_jws_status k8ssa_jws_verify(const k8ssa_jws *t, const k8ssa_jwks *set)
         if (t->kid != NULL && (k->kid == NULL || strcmp(k->kid, t->kid) != 0))
             continue;
         candidates++;
-        if (k->type == want && verifies(k->pkey, t))
+        if (k->type != want || tries++ == K8SSA_JWS_MAX_TRIES)
+            continue;
+        if (verifies(k->pkey, t))
             return K8SSA_JWS_VALID;
     }
     return candidates == 0 ? K8SSA_JWS_UNKNOWN_KID : K8SSA_JWS_BAD_SIGNATURE;

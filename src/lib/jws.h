@@ -19,9 +19,14 @@ typedef enum {
     K8SSA_JWS_BAD_SIGNATURE     /* no key of the right kind verifies it */
 } k8ssa_jws_status;
 
+/* A token is tried with at most this many keys (a kid-less one, or a kid
+ * several keys share): refusals are not cached, so each costs that much. */
+#define K8SSA_JWS_MAX_TRIES 4
+
 /*
  * Verifies t with the keys of `set` of the kind its alg names, those with
- * its kid when it has one (a kid-less token is tried with every such key).
+ * its kid when it has one (a kid-less token is tried with every such key, at
+ * most K8SSA_JWS_MAX_TRIES of them).
  */
 k8ssa_jws_status k8ssa_jws_verify(const k8ssa_jws *t, const k8ssa_jwks *set);
 

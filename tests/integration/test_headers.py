@@ -169,11 +169,23 @@ def test_audiences_sent_and_matching(srv, api):
 
 
 def test_audiences_not_matching(srv, api, harness):
-    tok = api.sa_token("team-a", "runner")   # the API server's audiences
+    """The API server decides: an opaque token (no aud claim to precheck)
+    registered for the API server's audiences only."""
+    tok = api.user_token("alice")   # the API server's audiences
     r = get(srv, "/aud/", tok)
     assert r.status_code == 401
     assert_challenge(r, error="invalid_token")
     assert api.bodies[0]["spec"]["audiences"] == ["https://svc.example", "aud-two"]
+    assert harness.echo.count == 0
+
+
+def test_audiences_not_matching_jwt_refused_without_review(srv, api, harness):
+    """A JWT whose aud names none of them: AuthK8sTokenPrecheck refuses it."""
+    tok = api.sa_token("team-a", "runner")
+    r = get(srv, "/aud/", tok)
+    assert r.status_code == 401
+    assert_challenge(r, error="invalid_token")
+    assert api.reviews == 0
     assert harness.echo.count == 0
 
 

@@ -297,6 +297,22 @@ def test_key_set_unavailable(harness, start_httpd, api, fault):
         assert len(api.key_fetches) == fetched
 
 
+@per_child
+@pytest.mark.parametrize("mode,status", [("On", 200), ("Require", 503)])
+def test_key_set_that_cannot_be_refreshed(harness, start_httpd, api, mode, status):
+    """A rotated key while the key set cannot be fetched again: the set may
+    be what is out of date, so the token is not refused as forged; On
+    reviews it, Require answers 503."""
+    s = start_httpd(conf(harness), server_conf=server(harness, mode))
+    assert get(s, "/app", api.sa_token("team-a", "runner")).status_code == 200
+    api.set_mode("503", kind="keys")
+    api.issuer.rotate("RS256")
+    tok = api.sa_token("team-a", "runner")
+    n = api.reviews
+    assert get(s, "/app", tok).status_code == status
+    assert api.reviews == n + (1 if status == 200 else 0)
+
+
 def test_key_set_recovers(harness, start_httpd, api):
     s = start_httpd(conf(harness), server_conf=server(harness, "Require"))
     api.set_mode("503", kind="keys")

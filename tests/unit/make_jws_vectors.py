@@ -41,7 +41,8 @@ def der_to_raw(der, size=32):
 
 def rsa_jwk(pem_path, kid):
     mod = openssl("rsa", "-in", pem_path, "-noout", "-modulus").decode().strip()
-    n = bytes.fromhex(mod.split("=", 1)[1])
+    hexdigits = mod.split("=", 1)[1]
+    n = bytes.fromhex(hexdigits.rjust(len(hexdigits) + len(hexdigits) % 2, "0"))
     return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
             "n": b64url(n), "e": b64url((65537).to_bytes(3, "big"))}
 
@@ -85,6 +86,8 @@ def main(out):
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ec)
     openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
     rsa_pub_pem = openssl("rsa", "-in", rsa, "-pubout")
+    short = os.path.join(d, "short.pem")
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2041", "-out", short)
 
     jwks = {"keys": [rsa_jwk(rsa, "rsa-1"), ec_jwk(ec, "ec-1")]}
     claims = {"iss": "https://kubernetes.default.svc.cluster.local", "sub": "system:serviceaccount:a:b",
@@ -127,6 +130,7 @@ def main(out):
         f.write("#define JWKS_DOC %s\n" % c_string(json.dumps(jwks)))
         f.write("#define JWK_RSA %s\n" % c_string(json.dumps(jwks["keys"][0])))
         f.write("#define JWK_EC %s\n" % c_string(json.dumps(jwks["keys"][1])))
+        f.write("#define JWK_RSA_2041 %s\n" % c_string(json.dumps(rsa_jwk(short, "short"))))
         for k, val in v.items():
             f.write("#define TOK_%s %s\n" % (k, c_string(val)))
     for n in os.listdir(d):

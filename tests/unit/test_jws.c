@@ -172,6 +172,21 @@ static void test_huge_and_duplicates(void **state)
     assert_non_null(set);
     assert_int_equal(set->nkeys, 2);
     assert_int_equal(verify(p, set, TOK_ES256_VALID), K8SSA_JWS_VALID);
+    /* a 2041-bit modulus (its first byte is not zero, yet it is short) */
+    no_usable_key(p, apr_pstrcat(p, "{\"keys\":[", JWK_RSA_2041, "]}", NULL));
+    /* exponents up to 2^32 + 1 */
+    assert_non_null(keys(p, rsa_with(p, "e", "\"AQAAAAE\"")));
+    no_usable_key(p, rsa_with(p, "e", "\"AQAAAAM\""));
+    /* at most 32768 modulus bits in a set: the seventeenth 2048-bit key goes */
+    doc = apr_pstrdup(p, "{\"keys\":[");
+    for (i = 0; i < 17; i++)
+        doc = apr_pstrcat(p, doc, i ? "," : "", JWK_RSA, NULL);
+    set = keys(p, apr_pstrcat(p, doc, "]}", NULL));
+    assert_non_null(set);
+    assert_int_equal(set->nkeys, 16);
+    assert_int_equal(set->skipped, 1);
+    /* a token meeting many keys of its kid is tried with at most 4 */
+    assert_int_equal(verify(p, set, TOK_RS256_VALID), K8SSA_JWS_VALID);
     /* unknown kinds are skipped and counted, not fatal */
     set = keys(p, apr_pstrcat(p, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AA\"},",
                               JWK_EC, "]}", NULL));
