@@ -121,6 +121,10 @@ static void test_hostile_sets(void **state)
         "\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
         "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}",          /* not on the curve */
         "{\"keys\":[{\"kty\":\"RSA\"}]} trailing",
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":1,\"x\":\"AA\",\"y\":\"AA\"}]}",
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":7,\"y\":[]}]}",
+        "{\"keys\":[{\"kty\":5}]}",
+        "{\"keys\":[{\"kty\":\"RSA\",\"n\":{},\"e\":\"AQAB\"}]}",
     };
     size_t i;
 
@@ -129,6 +133,17 @@ static void test_hostile_sets(void **state)
             print_error("accepted: %s\n", refused[i]);
         assert_null(k8ssa_jwks_parse(p, refused[i], strlen(refused[i]), &why));
         assert_non_null(why);
+    }
+    /* EC coordinates of the wrong length (31 and 33 bytes) */
+    {
+        char *ec = apr_pstrdup(p, JWK_EC), *x = strstr(ec, "\"x\": \"");
+        assert_non_null(x);
+        x[7] = '\0';
+        no_usable_key(p, apr_pstrcat(p, "{\"keys\":[", ec, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", ",
+                                     strstr(JWK_EC, "\"y\""), "]}", NULL));
+        no_usable_key(p, apr_pstrcat(p, "{\"keys\":[", ec,
+                                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", ",
+                                     strstr(JWK_EC, "\"y\""), "]}", NULL));
     }
     /* broken members of the RSA key: each leaves no usable key */
     /* the edit itself keeps a good key good */
