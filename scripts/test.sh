@@ -11,7 +11,8 @@
 #   4. the whole integration suite against the module built that way (httpd
 #      with the sanitizer runtime preloaded): a sanitizer report in any httpd
 #      log fails it;
-#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 15).
+#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 15);
+#   6. the Debian package built, installed, enabled and checked (package.sh).
 # The soak (tests/integration/test_soak.py, about two minutes) runs once, in 1.
 set -eu
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -66,6 +67,8 @@ for t in bearer tokenreview headers entry jwt websocket list accessreview canlin
     echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$' || tail -1 "$work.log")"
     rm -rf "$work" "$work.log"
 done
+run "Debian package: dpkg-buildpackage, dpkg -i, a2enmod auth_k8ssa, apache2ctl -t" \
+    "$top/scripts/package.sh" --check
 # One closing line for people and CI: every C unit test and pytest test run.
 unit=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 integ=$(sed -n 's/^=* \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
