@@ -9,6 +9,7 @@
 #include "counters.h"
 #include "jwks.h"
 #include "jws.h"
+#include "shield.h"
 
 #include <string.h>
 
@@ -25,8 +26,8 @@ typedef struct {
 struct k8ssa_issuer {
     k8ssa_apiclient *client;
     apr_interval_time_t wait;    /* how long a request waits for a fetch */
-    unsigned max_waiters;        /* beyond: no wait, no key set */
-    unsigned waiters;
+    unsigned max_waiters;        /* the review slots, which waiting takes too */
+    unsigned long generation;    /* fetches ended (made or failed) */
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *fetched;
     keyset *current;
@@ -123,34 +124,52 @@ static void let_go(keyset *ks)
         apr_pool_destroy(ks->pool);
 }
 
-/* Waits for the fetch another thread makes, unless too many wait already
- * (a flood of new tokens while the API server is slow must not tie up every
- * thread of the child). Under the lock. */
-static void wait_for_fetch(k8ssa_issuer *is)
+/* Waits for the fetch another thread makes, holding a review slot: threads
+ * waiting for keys and reviews together never take more of the child than
+ * AuthK8sReviewConcurrency, so cached verdicts keep being served. 0 when no
+ * slot was free or the fetch outlasted the wait. Under the lock. */
+static int wait_for_fetch(k8ssa_issuer *is)
 {
-    if (is->waiters >= is->max_waiters)
-        return;
-    is->waiters++;
-    apr_thread_cond_timedwait(is->fetched, is->lock, is->wait);
-    is->waiters--;
+    unsigned long gen = is->generation;
+    apr_time_t deadline = apr_time_now() + is->wait;
+
+    if (!k8ssa_shield_take_slot(is->max_waiters))
+        return 0;
+    while (is->fetching && is->generation == gen) {
+        apr_interval_time_t left = deadline - apr_time_now();
+        if (left <= 0)
+            break;
+        apr_thread_cond_timedwait(is->fetched, is->lock, left);
+    }
+    k8ssa_shield_leave();
+    return !(is->fetching && is->generation == gen);
+}
+
+static int too_old(const k8ssa_issuer *is, apr_time_t now)
+{
+    return now - is->fetched_at > 3 * K8SSA_ISSUER_REFRESH;
 }
 
 /*
  * The current generation, with a reference, fetched first when there is
- * none, it is 10 minutes old, or (for_kid) a token named a kid it lacks;
- * NULL when none could be had, or the one there is too old to trust (its
- * refreshes kept failing for three intervals). *fresh_for_kid: the set
- * returned was fetched within the last 10 s and no fetch failed since, so a
- * kid it lacks is really unknown.
+ * none, it is 10 minutes old, or (for_kid) a token named a kid it lacks.
+ * NULL with *busy 0 when none could be had, or the one there is too old to
+ * trust (30 minutes); NULL with *busy 1 when a fetch is under way and this
+ * thread may not wait for it. *fresh_for_kid: the set returned was fetched
+ * within the last 10 s and no fetch failed since, so a kid it lacks is
+ * really unknown.
  */
-static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid, int *fresh_for_kid)
+static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid, int *fresh_for_kid,
+                    int *busy)
 {
     apr_time_t now = apr_time_now();
     keyset *ks;
-    int need;
+    int need, usable;
 
+    *busy = 0;
     apr_thread_mutex_lock(is->lock);
-    need = is->current == NULL || now - is->fetched_at >= K8SSA_ISSUER_REFRESH
+    usable = is->current != NULL && !too_old(is, now);
+    need = !usable || now - is->fetched_at >= K8SSA_ISSUER_REFRESH
            || (for_kid && now - is->last_kid_fetch >= K8SSA_ISSUER_RETRY);
     if (need && !is->fetching && now >= is->next_attempt
         && (!for_kid || now - is->last_kid_fetch >= K8SSA_ISSUER_RETRY)) {
@@ -162,6 +181,7 @@ static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid, int *fresh_fo
         fetched = fetch(is, r);
         apr_thread_mutex_lock(is->lock);
         is->fetching = 0;
+        is->generation++;
         is->last_fetch_failed = fetched == NULL;
         if (fetched != NULL) {
             if (is->current != NULL) {
@@ -175,12 +195,16 @@ static keyset *take(k8ssa_issuer *is, request_rec *r, int for_kid, int *fresh_fo
             is->next_attempt = apr_time_now() + K8SSA_ISSUER_RETRY;
         }
         apr_thread_cond_broadcast(is->fetched);
-    } else if (is->fetching && (is->current == NULL || for_kid)) {
+    } else if (is->fetching && (!usable || for_kid)) {
         /* A fetch is under way in another thread: its set decides. */
-        wait_for_fetch(is);
+        if (!wait_for_fetch(is)) {
+            apr_thread_mutex_unlock(is->lock);
+            *busy = 1;
+            return NULL;
+        }
     }
     ks = is->current;
-    if (ks != NULL && apr_time_now() - is->fetched_at > 3 * K8SSA_ISSUER_REFRESH)
+    if (ks != NULL && too_old(is, apr_time_now()))
         ks = NULL;
     if (ks != NULL)
         ks->refs++;
@@ -202,11 +226,11 @@ k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const 
                                         const char **why)
 {
     k8ssa_jws_status st;
-    keyset *ks = take(is, r, 0, NULL);
-    int fresh = 0;
+    int fresh = 0, busy = 0;
+    keyset *ks = take(is, r, 0, NULL, &busy);
 
     if (ks == NULL)
-        return K8SSA_ISSUER_UNAVAILABLE;
+        return busy ? K8SSA_ISSUER_BUSY : K8SSA_ISSUER_UNAVAILABLE;
     if (t == NULL || t->iss == NULL || strcmp(t->iss, ks->issuer) != 0) {
         give_back(is, ks);
         return K8SSA_ISSUER_OTHER;
@@ -215,9 +239,9 @@ k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const 
     if (st == K8SSA_JWS_UNKNOWN_KID) {
         /* Maybe a key rotated in since the last fetch. */
         give_back(is, ks);
-        ks = take(is, r, 1, &fresh);
+        ks = take(is, r, 1, &fresh, &busy);
         if (ks == NULL)
-            return K8SSA_ISSUER_UNAVAILABLE;
+            return busy ? K8SSA_ISSUER_BUSY : K8SSA_ISSUER_UNAVAILABLE;
         st = strcmp(t->iss, ks->issuer) == 0 ? k8ssa_jws_verify(t, ks->keys)
                                              : K8SSA_JWS_UNKNOWN_KID;
         if (st == K8SSA_JWS_UNKNOWN_KID && !fresh) {
@@ -229,5 +253,7 @@ k8ssa_issuer_verdict k8ssa_issuer_check(k8ssa_issuer *is, request_rec *r, const 
     }
     give_back(is, ks);
     *why = k8ssa_jws_status_reason(st);
+    if (st == K8SSA_JWS_TOO_MANY_KEYS)
+        return K8SSA_ISSUER_UNAVAILABLE;
     return st == K8SSA_JWS_VALID ? K8SSA_ISSUER_SIGNED : K8SSA_ISSUER_FORGED;
 }

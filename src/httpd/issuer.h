@@ -26,14 +26,18 @@ typedef enum {
     K8SSA_ISSUER_SIGNED = 0,     /* a JWT of the issuer, signed by one of its keys */
     K8SSA_ISSUER_FORGED,         /* a JWT of the issuer whose signature does not verify */
     K8SSA_ISSUER_OTHER,          /* a JWT of another issuer, or no JWT */
-    K8SSA_ISSUER_UNAVAILABLE     /* no key set could be had (or only one too old to
+    K8SSA_ISSUER_UNAVAILABLE,    /* no key set could be had (or only one too old to
                                     trust, or one that could not be refreshed for a
-                                    token's unknown kid) */
+                                    token's unknown kid, or a kid-less token that
+                                    meets more keys than are tried) */
+    K8SSA_ISSUER_BUSY            /* a fetch is under way and this thread may not wait
+                                    for it (no slot free, or it took too long) */
 } k8ssa_issuer_verdict;
 
 /* A cache for one API client, in the child's pool p; timeout: one fetch's
  * limit (AuthK8sTimeout), which bounds how long a request waits for the
- * fetch of another; max_waiters: how many may wait at once. */
+ * fetch of another; max_waiters: AuthK8sReviewConcurrency, whose slots a
+ * waiting thread takes too. */
 apr_status_t k8ssa_issuer_create(apr_pool_t *p, k8ssa_apiclient *client,
                                  apr_interval_time_t timeout, unsigned max_waiters,
                                  k8ssa_issuer **out);

@@ -15,9 +15,7 @@
 #include "jwt.h"
 #include "tokenreview.h"
 
-/* A review not sent because AuthK8sReviewConcurrency was reached: a 503
- * with Retry-After: 1, also for the requests that waited for it. */
-#define REVIEW_SHED (-503)
+#define REVIEW_SHED K8SSA_REVIEW_SHED
 
 #include <string.h>
 

@@ -21,6 +21,11 @@
 
 typedef struct k8ssa_review_kind k8ssa_review_kind;
 
+/* A review not sent because this child is at AuthK8sReviewConcurrency (or
+ * its threads are all waiting for the issuer's keys): answered 503 with
+ * Retry-After: 1, never from a stale entry (a client can cause it). */
+#define K8SSA_REVIEW_SHED (-503)
+
 /* One question to the API server, named by its cache key. Filled by
  * k8ssa_review_of_token() or k8ssa_review_of_access(). */
 typedef struct {

@@ -86,6 +86,12 @@ int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
                           ? "not a JWT of the cluster's service-account issuer"
                           : "not a JWT (AuthK8sSignatureCheck Require)");
         return OK;
+    case K8SSA_ISSUER_BUSY:
+        k8ssa_count(&k8ssa_child_counters.reviews_shed);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(059)
+                      "AuthK8sReviewConcurrency: the child's slots are taken (reviews, and "
+                      "threads waiting for the issuer's keys): 503 for %s", r->uri);
+        return K8SSA_REVIEW_SHED;
     case K8SSA_ISSUER_UNAVAILABLE:
         break;
     }
@@ -110,6 +116,15 @@ int k8ssa_shield_enter(request_rec *r, const k8ssa_server_conf *sc)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(057)
                       "AuthK8sReviewConcurrency %u reached in this child: 503 for %s",
                       (unsigned)cap, r->uri);
+        return 0;
+    }
+    return 1;
+}
+
+int k8ssa_shield_take_slot(unsigned cap)
+{
+    if (apr_atomic_inc32(&reviews_in_flight) >= cap) {
+        apr_atomic_dec32(&reviews_in_flight);
         return 0;
     }
     return 1;

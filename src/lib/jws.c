@@ -58,7 +58,7 @@ k8ssa_jws_status k8ssa_jws_verify(const k8ssa_jws *t, const k8ssa_jwks *set)
 {
     k8ssa_jwk_type want;
     int (*verifies)(EVP_PKEY *, const k8ssa_jws *);
-    int candidates = 0, tries = 0;
+    int candidates = 0, tries = 0, untried = 0;
     size_t i;
 
     if (!t->header_ok || t->alg == NULL)
@@ -77,12 +77,18 @@ k8ssa_jws_status k8ssa_jws_verify(const k8ssa_jws *t, const k8ssa_jwks *set)
         if (t->kid != NULL && (k->kid == NULL || strcmp(k->kid, t->kid) != 0))
             continue;
         candidates++;
-        if (k->type != want || tries++ == K8SSA_JWS_MAX_TRIES)
+        if (k->type != want)
             continue;
+        if (tries++ == K8SSA_JWS_MAX_TRIES) {
+            untried = 1;
+            break;
+        }
         if (verifies(k->pkey, t))
             return K8SSA_JWS_VALID;
     }
-    return candidates == 0 ? K8SSA_JWS_UNKNOWN_KID : K8SSA_JWS_BAD_SIGNATURE;
+    if (candidates == 0)
+        return K8SSA_JWS_UNKNOWN_KID;
+    return untried ? K8SSA_JWS_TOO_MANY_KEYS : K8SSA_JWS_BAD_SIGNATURE;
 }
 
 const char *k8ssa_jws_status_reason(k8ssa_jws_status st)
@@ -96,6 +102,8 @@ const char *k8ssa_jws_status_reason(k8ssa_jws_status st)
         return "alg is not RS256 or ES256";
     case K8SSA_JWS_BAD_SIGNATURE:
         return "the signature does not verify";
+    case K8SSA_JWS_TOO_MANY_KEYS:
+        return "more keys fit the token than are tried";
     }
     return "?";
 }

@@ -16,7 +16,9 @@ typedef enum {
     K8SSA_JWS_VALID = 0,        /* signed by a key of the set */
     K8SSA_JWS_UNKNOWN_KID,      /* no key of the set has its kid (refresh, then refuse) */
     K8SSA_JWS_BAD_ALG,          /* alg absent, or not RS256 / ES256 */
-    K8SSA_JWS_BAD_SIGNATURE     /* no key of the right kind verifies it */
+    K8SSA_JWS_BAD_SIGNATURE,    /* no key of the right kind verifies it */
+    K8SSA_JWS_TOO_MANY_KEYS     /* the keys tried did not verify it, others were not
+                                   tried (K8SSA_JWS_MAX_TRIES): no verdict */
 } k8ssa_jws_status;
 
 /* A token is tried with at most this many keys (a kid-less one, or a kid
