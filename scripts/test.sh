@@ -27,8 +27,11 @@ trap 'rm -f "$log" "$log.rc"' EXIT
 run() {
     echo "== $1"
     shift
-    { "$@" 2>&1; echo $? >"$log.rc"; } | tee -a "$log"
-    [ "$(cat "$log.rc")" -eq 0 ] || { echo "failed: $*"; exit 1; }
+    rm -f "$log.rc"
+    # Not `cmd; echo $?`: under set -e a failing command ends the subshell
+    # before the echo, and an older status would stand.
+    { rc=0; "$@" 2>&1 || rc=$?; echo "$rc" >"$log.rc"; } | tee -a "$log"
+    [ "$(cat "$log.rc" 2>/dev/null)" = 0 ] || { echo "failed: $*"; exit 1; }
 }
 
 run "make check (unit, corpus replay, integration under mpm_event)" make -C build check
