@@ -14,6 +14,7 @@
 #include "apr_strings.h"
 
 #include "review.h"
+#include "tokenkey.h"
 
 #include "bearer.h"
 #include "headers.h"
@@ -54,8 +55,11 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     int rc;
 
     rc = k8ssa_review_of_token(r, sc, d, token, &rv);
-    if (rc == OK)
-        rc = k8ssa_review_decide(r, sc, &rv, &v);
+    if (rc != OK)
+        return rc;
+    /* %{k8ssa-token}n: how the logs name a token, never the token */
+    apr_table_setn(r->notes, "k8ssa-token", k8ssa_tokenkey_fingerprint(r->pool, rv.key));
+    rc = k8ssa_review_decide(r, sc, &rv, &v);
     return rc == OK ? use_verdict(r, st, &v) : rc;
 }
 
@@ -73,7 +77,7 @@ int k8ssa_is_websocket_upgrade(request_rec *r)
     return upgrade != NULL && ap_find_token(r->pool, upgrade, "websocket");
 }
 
-int k8ssa_check_authn(request_rec *r)
+static int authenticate(request_rec *r)
 {
     k8ssa_server_conf *sc;
     k8ssa_dir_conf *d;
@@ -172,6 +176,30 @@ int k8ssa_check_authn(request_rec *r)
     r->user = apr_pstrdup(r->pool, st->id->username);
     st->user = r->user;
     return k8ssa_identity_export(r);
+}
+
+/* What the access log tells of a request (%{k8ssa-outcome}n), as the
+ * metrics will count it: authenticated, rejected, malformed, missing, error. */
+static const char *outcome_of(request_rec *r, int rc)
+{
+    const k8ssa_request_state *st = k8ssa_request_state_of(r);
+
+    if (rc == OK)
+        return "authenticated";
+    if (rc == HTTP_BAD_REQUEST)
+        return "malformed";
+    if (rc == HTTP_UNAUTHORIZED && st != NULL)
+        return st->failure == K8SSA_FAIL_MISSING ? "missing" : "rejected";
+    return "error";
+}
+
+int k8ssa_check_authn(request_rec *r)
+{
+    int rc = authenticate(r);
+
+    if (rc != DECLINED)
+        apr_table_setn(r->notes, "k8ssa-outcome", outcome_of(r, rc));
+    return rc;
 }
 
 /* RFC 6750 section 3 challenge; the error tells the client what went wrong. */

@@ -35,6 +35,9 @@ struct k8ssa_review_kind {
     int64_t (*expiry)(const k8ssa_review *rv);
     const char *(*subject)(apr_pool_t *p, const k8ssa_review *rv);
     const k8ssa_lifetimes *longest;  /* what the cache keeps entries for */
+    /* Request notes for the access log: how the verdict came, how long the
+     * review took (milliseconds). */
+    const char *cache_note, *latency_note;
     /* After a cache miss, before a review: OK to review, DONE for a local
      * refusal (a negative verdict, not cached), or the status of a failure.
      * NULL: always review. */
@@ -65,6 +68,8 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
     k8ssa_api_response resp;
     char *body;
     int usable;
+    apr_time_t started;
+    long ms;
 
     if (sc->client == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(033) "cannot send a %s: %s", k->name,
@@ -74,8 +79,11 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
     if (!k8ssa_shield_enter(r, sc))
         return REVIEW_SHED;
     body = k->body(r->pool, rv);
+    started = apr_time_now();
     k8ssa_apiclient_post(sc->client, r->pool, k->path, body, &resp);
     k8ssa_shield_leave();
+    ms = (long)apr_time_as_msec(apr_time_now() - started);
+    apr_table_setn(r->notes, k->latency_note, apr_ltoa(r->pool, ms));
     switch (resp.status) {
     case K8SSA_API_OK:
         break;
@@ -113,13 +121,15 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
                       detail ? detail : "no detail");
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    /* One line per review (never per cache hit). */
     if (v->positive)
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, K8LOG(023) "%s: %s %s%s%s",
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(023) "%s: %s %s%s%s (%ld ms)",
                       k->name, k->subject(r->pool, rv), k->yes, v->id ? " " : "",
-                      v->id ? v->id->username : "");
+                      v->id ? v->id->username : "", ms);
     else
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(024) "%s: %s %s: %s", k->name,
-                      k->subject(r->pool, rv), k->no, detail ? detail : "no reason given");
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(024) "%s: %s %s: %s (%ld ms)",
+                      k->name, k->subject(r->pool, rv), k->no,
+                      detail ? detail : "no reason given", ms);
     return OK;
 }
 
@@ -215,6 +225,7 @@ static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry
                   "(AuthK8sStaleIfError)", rv->kind->subject(r->pool, rv),
                   stale->id ? stale->id->username : rv->kind->yes,
                   (long)apr_time_sec(apr_time_now() - stale->reviewed_at));
+    apr_table_setn(r->notes, rv->kind->cache_note, "stale");
     verdict_of_entry(stale, out);
     return OK;
 }
@@ -233,6 +244,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
     if (sc->cache != NULL && cache_lookup(r, sc, rv, &cached)) {
         switch (k8ssa_freshness_of(&cached, apr_time_now(), &rv->lifetimes)) {
         case K8SSA_FRESH:
+            apr_table_setn(r->notes, rv->kind->cache_note, "hit");
             verdict_of_entry(&cached, out);
             return OK;
         case K8SSA_STALE:
@@ -243,6 +255,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
         }
     }
 
+    apr_table_setn(r->notes, rv->kind->cache_note, "miss");
     if (rv->kind->before_review != NULL) {
         rc = rv->kind->before_review(r, sc, rv);
         if (rc == DONE) {
@@ -260,6 +273,8 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
         role = k8ssa_flight_join(k8ssa_flights_table, rv->key,
                                  sc->api.timeout + apr_time_from_sec(1), r->pool, &flight,
                                  &outcome, &shared, &len);
+    if (role == K8SSA_FLIGHT_LANDED)
+        apr_table_setn(r->notes, rv->kind->cache_note, "coalesced");
     if (role == K8SSA_FLIGHT_LANDED) {
         k8ssa_entry e;
         if (shared == NULL) {
@@ -357,7 +372,8 @@ static const char *token_subject(apr_pool_t *p, const k8ssa_review *rv)
 static const k8ssa_review_kind token_review = {
     K8SSA_ENTRY_TOKEN, "TokenReview", K8SSA_TOKENREVIEW_PATH,
     "tokenreviews.authentication.k8s.io", "is", "rejected",
-    token_body, token_parse, token_expiry, token_subject, &k8ssa_longest, k8ssa_shield_token
+    token_body, token_parse, token_expiry, token_subject, &k8ssa_longest,
+    "k8ssa-cache", "k8ssa-review-ms", k8ssa_shield_token
 };
 
 int k8ssa_review_of_token(request_rec *r, const k8ssa_server_conf *sc,
@@ -430,7 +446,8 @@ static const char *access_subject(apr_pool_t *p, const k8ssa_review *rv)
 static const k8ssa_review_kind access_review = {
     K8SSA_ENTRY_ACCESS, "SubjectAccessReview", K8SSA_ACCESSREVIEW_PATH,
     "subjectaccessreviews.authorization.k8s.io", "allowed", "denied",
-    access_body, access_parse, access_expiry, access_subject, &k8ssa_longest_access, NULL
+    access_body, access_parse, access_expiry, access_subject, &k8ssa_longest_access,
+    "k8ssa-access-cache", "k8ssa-access-review-ms", NULL
 };
 
 int k8ssa_review_of_access(request_rec *r, const k8ssa_server_conf *sc,
