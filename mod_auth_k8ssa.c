@@ -35,6 +35,7 @@ static void register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(k8ssa_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(k8ssa_check_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(k8ssa_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_filter(k8ssa_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(k8ssa_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     k8ssa_register_filters();

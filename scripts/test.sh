@@ -40,7 +40,7 @@ MPM_TESTS="tests/integration/test_status.py tests/integration/test_require.py
 tests/integration/test_cache.py tests/integration/test_headers.py
 tests/integration/test_request_paths.py tests/integration/test_faults.py
 tests/integration/test_credentials.py tests/integration/test_access.py
-tests/integration/test_shield.py"
+tests/integration/test_shield.py tests/integration/test_metrics.py"
 for mpm in worker prefork; do
     # shellcheck disable=SC2086
     run "integration (authentication, authorization, cache, spoofing, faults) under mpm_$mpm" \

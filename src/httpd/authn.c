@@ -15,6 +15,7 @@
 
 #include "review.h"
 #include "tokenkey.h"
+#include "counters.h"
 
 #include "bearer.h"
 #include "headers.h"
@@ -180,25 +181,30 @@ static int authenticate(request_rec *r)
 
 /* What the access log tells of a request (%{k8ssa-outcome}n), as the
  * metrics will count it: authenticated, rejected, malformed, missing, error. */
-static const char *outcome_of(request_rec *r, int rc)
+static k8ssa_outcome outcome_of(request_rec *r, int rc)
 {
     const k8ssa_request_state *st = k8ssa_request_state_of(r);
 
     if (rc == OK)
-        return "authenticated";
+        return K8SSA_OUTCOME_AUTHENTICATED;
     if (rc == HTTP_BAD_REQUEST)
-        return "malformed";
+        return K8SSA_OUTCOME_MALFORMED;
     if (rc == HTTP_UNAUTHORIZED && st != NULL)
-        return st->failure == K8SSA_FAIL_MISSING ? "missing" : "rejected";
-    return "error";
+        return st->failure == K8SSA_FAIL_MISSING ? K8SSA_OUTCOME_MISSING
+                                                 : K8SSA_OUTCOME_REJECTED;
+    return K8SSA_OUTCOME_ERROR;
 }
 
 int k8ssa_check_authn(request_rec *r)
 {
     int rc = authenticate(r);
+    k8ssa_outcome o;
 
-    if (rc != DECLINED)
-        apr_table_setn(r->notes, "k8ssa-outcome", outcome_of(r, rc));
+    if (rc == DECLINED)
+        return rc;
+    o = outcome_of(r, rc);
+    k8ssa_count(&k8ssa_slot->requests[o]);
+    apr_table_setn(r->notes, "k8ssa-outcome", k8ssa_outcome_label(o));
     return rc;
 }
 

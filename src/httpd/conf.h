@@ -16,6 +16,7 @@
 
 #define K8SSA_AUTH_TYPE "KubernetesServiceAccount"
 #define K8SSA_CHECK_HANDLER "k8ssa-check"
+#define K8SSA_METRICS_HANDLER "k8ssa-metrics"
 #define K8SSA_VERSION "0.1.0"
 #define K8SSA_DEFAULT_TIMEOUT 5
 #define K8SSA_MAX_TIMEOUT 300
@@ -179,6 +180,12 @@ int k8ssa_is_websocket_upgrade(request_rec *r);
 apr_status_t k8ssa_wipe_token_copy(void *token);
 /* Registers that filter (register_hooks). */
 void k8ssa_register_filters(void);
+
+/* metrics.c: the counters' shared memory (post_config, child_init) and
+ * SetHandler k8ssa-metrics. */
+int k8ssa_metrics_post_config(apr_pool_t *pconf, server_rec *s);
+void k8ssa_metrics_child_init(void);
+int k8ssa_metrics_handler(request_rec *r);
 
 /* authz.c */
 void k8ssa_register_authz_providers(apr_pool_t *p);

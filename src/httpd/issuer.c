@@ -62,7 +62,7 @@ static const char *get(k8ssa_issuer *is, request_rec *r, const char *path, size_
 
     k8ssa_apiclient_get(is->client, r->pool, path, &resp);
     if (resp.status != K8SSA_API_OK) {
-        k8ssa_count(&k8ssa_child_counters.issuer_key_fetches_error);
+        k8ssa_count(&k8ssa_slot->issuer_key_fetches_error);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(058)
                       "AuthK8sSignatureCheck: GET %s failed: %s%s", path, resp.error,
                       resp.status == K8SSA_API_CREDENTIALS
@@ -70,7 +70,7 @@ static const char *get(k8ssa_issuer *is, request_rec *r, const char *path, size_
                             "system:service-account-issuer-discovery)" : "");
         return NULL;
     }
-    k8ssa_count(&k8ssa_child_counters.issuer_key_fetches_ok);
+    k8ssa_count(&k8ssa_slot->issuer_key_fetches_ok);
     *len = resp.body_len;
     return resp.body;
 }

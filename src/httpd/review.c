@@ -11,6 +11,7 @@
 
 #include "shield.h"
 
+#include "counters.h"
 #include "entry.h"
 #include "jwt.h"
 #include "tokenreview.h"
@@ -38,6 +39,7 @@ struct k8ssa_review_kind {
     /* Request notes for the access log: how the verdict came, how long the
      * review took (milliseconds). */
     const char *cache_note, *latency_note;
+    k8ssa_review_kind_label label;   /* in the metrics */
     /* After a cache miss, before a review: OK to review, DONE for a local
      * refusal (a negative verdict, not cached), or the status of a failure.
      * NULL: always review. */
@@ -82,7 +84,14 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
     started = apr_time_now();
     k8ssa_apiclient_post(sc->client, r->pool, k->path, body, &resp);
     k8ssa_shield_leave();
-    ms = (long)apr_time_as_msec(apr_time_now() - started);
+    {
+        apr_interval_time_t took = apr_time_now() - started;
+        unsigned i;
+        ms = (long)apr_time_as_msec(took);
+        k8ssa_count_duration(k->label, (apr_uint64_t)took);
+        for (i = 0; i < resp.ncodes; i++)
+            k8ssa_count_review_code(k->label, resp.codes[i]);
+    }
     apr_table_setn(r->notes, k->latency_note, apr_ltoa(r->pool, ms));
     switch (resp.status) {
     case K8SSA_API_OK:
@@ -226,6 +235,7 @@ static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry
                   stale->id ? stale->id->username : rv->kind->yes,
                   (long)apr_time_sec(apr_time_now() - stale->reviewed_at));
     apr_table_setn(r->notes, rv->kind->cache_note, "stale");
+    k8ssa_count(&k8ssa_slot->cache_lookups[rv->kind->label][K8SSA_LOOKUP_STALE]);
     verdict_of_entry(stale, out);
     return OK;
 }
@@ -244,6 +254,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
     if (sc->cache != NULL && cache_lookup(r, sc, rv, &cached)) {
         switch (k8ssa_freshness_of(&cached, apr_time_now(), &rv->lifetimes)) {
         case K8SSA_FRESH:
+            k8ssa_count(&k8ssa_slot->cache_lookups[rv->kind->label][K8SSA_LOOKUP_HIT]);
             apr_table_setn(r->notes, rv->kind->cache_note, "hit");
             verdict_of_entry(&cached, out);
             return OK;
@@ -273,8 +284,10 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
         role = k8ssa_flight_join(k8ssa_flights_table, rv->key,
                                  sc->api.timeout + apr_time_from_sec(1), r->pool, &flight,
                                  &outcome, &shared, &len);
-    if (role == K8SSA_FLIGHT_LANDED)
+    if (role == K8SSA_FLIGHT_LANDED) {
         apr_table_setn(r->notes, rv->kind->cache_note, "coalesced");
+        k8ssa_count(&k8ssa_slot->coalesced_waits);
+    }
     if (role == K8SSA_FLIGHT_LANDED) {
         k8ssa_entry e;
         if (shared == NULL) {
@@ -320,8 +333,13 @@ int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
                         k8ssa_verdict *out)
 {
     int rc = decide(r, sc, rv, out);
+    const char *how = apr_table_get(r->notes, rv->kind->cache_note);
     request_rec *o;
 
+    /* One result per lookup: hit and stale are counted where they happen. */
+    if (sc->cache != NULL && how != NULL
+        && (strcmp(how, "miss") == 0 || strcmp(how, "coalesced") == 0))
+        k8ssa_count(&k8ssa_slot->cache_lookups[rv->kind->label][K8SSA_LOOKUP_MISS]);
     if (rc != REVIEW_SHED)
         return rc;
     /* Also on the request a sub-request serves, whose answer the client gets. */
@@ -373,7 +391,7 @@ static const k8ssa_review_kind token_review = {
     K8SSA_ENTRY_TOKEN, "TokenReview", K8SSA_TOKENREVIEW_PATH,
     "tokenreviews.authentication.k8s.io", "is", "rejected",
     token_body, token_parse, token_expiry, token_subject, &k8ssa_longest,
-    "k8ssa-cache", "k8ssa-review-ms", k8ssa_shield_token
+    "k8ssa-cache", "k8ssa-review-ms", K8SSA_KIND_TOKEN, k8ssa_shield_token
 };
 
 int k8ssa_review_of_token(request_rec *r, const k8ssa_server_conf *sc,
@@ -447,7 +465,7 @@ static const k8ssa_review_kind access_review = {
     K8SSA_ENTRY_ACCESS, "SubjectAccessReview", K8SSA_ACCESSREVIEW_PATH,
     "subjectaccessreviews.authorization.k8s.io", "allowed", "denied",
     access_body, access_parse, access_expiry, access_subject, &k8ssa_longest_access,
-    "k8ssa-access-cache", "k8ssa-access-review-ms", NULL
+    "k8ssa-access-cache", "k8ssa-access-review-ms", K8SSA_KIND_ACCESS, NULL
 };
 
 int k8ssa_review_of_access(request_rec *r, const k8ssa_server_conf *sc,

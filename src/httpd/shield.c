@@ -33,7 +33,7 @@ static volatile apr_uint32_t unavailable_warned_at;
 static int refuse(request_rec *r, const k8ssa_review *rv, k8ssa_reject_reason reason,
                   const char *why)
 {
-    k8ssa_count(&k8ssa_child_counters.local_rejections[reason]);
+    k8ssa_count(&k8ssa_slot->local_rejections[reason]);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, K8LOG(054)
                   "%s refused without a review (%s): %s", k8ssa_review_subject(r, rv),
                   k8ssa_reject_reason_label(reason), why);
@@ -87,7 +87,7 @@ int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
                           : "not a JWT (AuthK8sSignatureCheck Require)");
         return OK;
     case K8SSA_ISSUER_BUSY:
-        k8ssa_count(&k8ssa_child_counters.reviews_shed);
+        k8ssa_count(&k8ssa_slot->reviews_shed);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(059)
                       "AuthK8sReviewConcurrency: the child's slots are taken (reviews, and "
                       "threads waiting for the issuer's keys): 503 for %s", r->uri);
@@ -112,7 +112,7 @@ int k8ssa_shield_enter(request_rec *r, const k8ssa_server_conf *sc)
 
     if (apr_atomic_inc32(&reviews_in_flight) >= cap) {
         apr_atomic_dec32(&reviews_in_flight);
-        k8ssa_count(&k8ssa_child_counters.reviews_shed);
+        k8ssa_count(&k8ssa_slot->reviews_shed);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(057)
                       "AuthK8sReviewConcurrency %u reached in this child: 503 for %s",
                       (unsigned)cap, r->uri);

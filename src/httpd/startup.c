@@ -335,6 +335,7 @@ int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     k8ssa_apiclient_global_init(pconf);
+    k8ssa_metrics_post_config(pconf, main_s);
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
         apr_status_t rv;
@@ -373,6 +374,7 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
     server_rec *s;
     apr_status_t rv;
 
+    k8ssa_metrics_child_init();
     rv = k8ssa_flights_create(p, &k8ssa_flights_table);
     if (rv != APR_SUCCESS) {
         k8ssa_flights_table = NULL;  /* reviews still work, only not coalesced */

@@ -8,6 +8,7 @@
  * handle resumes TLS instead of a full handshake.
  */
 #include "apiclient.h"
+#include "counters.h"
 #include "credential.h"
 
 #include <apr_strings.h>
@@ -224,6 +225,7 @@ static CURL *checkout(struct k8ssa_apiclient *c)
 
 static void checkin(struct k8ssa_apiclient *c, CURL *h, long new_connections)
 {
+    k8ssa_count_add(&k8ssa_slot->api_connections, (apr_uint64_t)new_connections);
     apr_thread_mutex_lock(c->lock);
     c->connections += (unsigned long)new_connections;
     if (c->nidle < MAX_IDLE_HANDLES) {
@@ -349,6 +351,12 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
 
         attempt(c, h, url, json, token, fresh, left, &body, &ar);
         out->attempts += ar.sent ? ar.sent : 1;  /* a failed connect sends none */
+        {
+            /* libcurl's own resend: the requests before the last got no answer */
+            unsigned k, n = ar.sent ? ar.sent : 1;
+            for (k = 0; k < n && out->ncodes < K8SSA_API_MAX_CODES; k++)
+                out->codes[out->ncodes++] = (k + 1 == n && ar.rc == CURLE_OK) ? ar.code : 0;
+        }
         connects += ar.connects;
         out->http_code = ar.rc == CURLE_OK ? ar.code : 0;
         transient = (ar.rc == CURLE_OK && (ar.code == 429 || ar.code >= 500))

@@ -33,6 +33,8 @@ typedef enum {
     K8SSA_API_UNEXPECTED       /* any other status (3xx, 4xx): a configuration error, 500 */
 } k8ssa_api_status;
 
+#define K8SSA_API_MAX_CODES 8
+
 typedef struct {
     k8ssa_api_status status;
     long http_code;            /* of the last attempt; 0 when no answer came */
@@ -40,6 +42,9 @@ typedef struct {
     size_t body_len;
     const char *error;         /* log-safe description of a failure, else NULL */
     unsigned attempts;         /* requests sent (a failed connect counts one); 2 after a retry */
+    /* The status of each request sent, 0 where no answer came (metrics). */
+    long codes[K8SSA_API_MAX_CODES];
+    unsigned ncodes;
 } k8ssa_api_response;
 
 /* Counters since the instance was created (this child only). */

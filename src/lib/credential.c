@@ -5,6 +5,7 @@
  * many times over its life and a long-lived pool would only grow.
  */
 #include "credential.h"
+#include "counters.h"
 #include "bearer.h"
 
 #include <apr_file_io.h>
@@ -99,12 +100,15 @@ static int refresh_locked(k8ssa_credential *c, int force)
         c->inode = fi.inode;
         if (c->token == NULL || strcmp(c->token, token) != 0) {
             char *copy = strdup(token);
+            int first = c->token == NULL;   /* create()'s read is no reload */
             if (copy != NULL) {
                 if (c->token != NULL) {
                     memset(c->token, 0, strlen(c->token));
                     free(c->token);
                 }
                 c->token = copy;
+                if (!first)
+                    k8ssa_count(&k8ssa_slot->credential_reloads);
                 c->reloads++;
                 changed = 1;
             }

@@ -21,14 +21,19 @@ def shipped_logformat():
     return m.group(1)
 
 
-def access_lines(s):
+def access_lines(s, expected):
+    """The access log's lines once `expected` are there (httpd writes a line
+    after the answer went out), within 5 s."""
     path = os.path.join(s.dir, "decisions.log")
-    for _ in range(50):
+    lines = []
+    for _ in range(100):
         if os.path.exists(path):
-            break
+            with open(path) as f:
+                lines = [l.split() for l in f.read().splitlines()]
+            if len(lines) >= expected:
+                break
         time.sleep(0.05)
-    with open(path) as f:
-        return [l.split() for l in f.read().splitlines()]
+    return lines
 
 
 def test_notes_in_the_access_log(harness, start_httpd, api):
@@ -50,7 +55,7 @@ def test_notes_in_the_access_log(harness, start_httpd, api):
     api.set_mode("503")
     assert requests.get(s.url("/app"), headers=bearer(api.sa_token("a", "b")),
                         timeout=30).status_code == 503
-    lines = access_lines(s)
+    lines = access_lines(s, 7)
     # the last four fields: outcome cache token review-ms
     tail = [l[-4:] for l in lines]
     assert len(tail) == 7, lines
