@@ -59,7 +59,7 @@ static int authenticate_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa
     if (rc != OK)
         return rc;
     /* %{k8ssa-token}n: how the logs name a token, never the token */
-    apr_table_setn(r->notes, "k8ssa-token", k8ssa_tokenkey_fingerprint(r->pool, rv.key));
+    k8ssa_note(r, "k8ssa-token", k8ssa_tokenkey_fingerprint(r->pool, rv.key));
     rc = k8ssa_review_decide(r, sc, &rv, &v);
     return rc == OK ? use_verdict(r, st, &v) : rc;
 }
@@ -195,6 +195,24 @@ static k8ssa_outcome outcome_of(request_rec *r, int rc)
     return K8SSA_OUTCOME_ERROR;
 }
 
+/* The client's request that r serves (r itself, or the first of its
+ * redirects and sub-requests). */
+static request_rec *client_request(request_rec *r)
+{
+    while (r->prev != NULL || r->main != NULL)
+        r = r->prev != NULL ? r->prev : r->main;
+    return r;
+}
+
+void k8ssa_note(request_rec *r, const char *key, const char *value)
+{
+    request_rec *c = client_request(r);
+
+    apr_table_setn(r->notes, key, value);
+    if (c != r && apr_table_get(c->notes, key) == NULL)
+        apr_table_setn(c->notes, key, value);
+}
+
 int k8ssa_check_authn(request_rec *r)
 {
     int rc = authenticate(r);
@@ -203,8 +221,11 @@ int k8ssa_check_authn(request_rec *r)
     if (rc == DECLINED)
         return rc;
     o = outcome_of(r, rc);
-    k8ssa_count(&k8ssa_slot->requests[o]);
-    apr_table_setn(r->notes, "k8ssa-outcome", k8ssa_outcome_label(o));
+    /* One per client request: an ErrorDocument, a redirect or a sub-request
+     * that authenticates again is not another request. */
+    if (apr_table_get(client_request(r)->notes, "k8ssa-outcome") == NULL)
+        k8ssa_count(&k8ssa_slot->requests[o]);
+    k8ssa_note(r, "k8ssa-outcome", k8ssa_outcome_label(o));
     return rc;
 }
 

@@ -141,6 +141,10 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s);
 /* authn.c */
 int k8ssa_check_authn(request_rec *r);
 int k8ssa_note_auth_failure(request_rec *r, const char *auth_type);
+/* Sets a request note for the access log on r, and on the client's request
+ * it serves when that has none yet (the first decision of a redirect chain
+ * is the one logged with %<{...}n). */
+void k8ssa_note(request_rec *r, const char *key, const char *value);
 /* SetHandler k8ssa-check: 200 once authentication and authorization passed. */
 int k8ssa_check_handler(request_rec *r);
 

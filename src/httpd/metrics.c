@@ -23,7 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RETAINED_KEY "auth_k8ssa-metrics"
+/* The layout is part of the key: a newer module loaded into the same
+ * parent by a graceful restart, with other counters, makes a segment of
+ * its own (the old one is freed when httpd stops) instead of reading past
+ * the old one's end. */
+#define RETAINED_PREFIX "auth_k8ssa-metrics/" K8SSA_VERSION "/"
 
 typedef struct {
     volatile apr_uint32_t owner;    /* pid of the child using it; 0: never used */
@@ -40,13 +44,16 @@ static retained_metrics *metrics;
 
 int k8ssa_metrics_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    retained_metrics *rm = ap_retained_data_get(RETAINED_KEY);
+    const char *key = apr_psprintf(pconf, RETAINED_PREFIX "%lu/%lu",
+                                   (unsigned long)sizeof(metrics_slot),
+                                   (unsigned long)sizeof(retained_metrics));
+    retained_metrics *rm = ap_retained_data_get(key);
     int limit = 0;
     apr_status_t rv;
-    (void)pconf;
 
     if (rm == NULL) {
-        rm = ap_retained_data_create(RETAINED_KEY, sizeof(*rm));
+        /* the key's copy lives as long as the retained data */
+        rm = ap_retained_data_create(apr_pstrdup(s->process->pool, key), sizeof(*rm));
         memset(rm, 0, sizeof(*rm));
     }
     if (rm->shm == NULL) {
@@ -72,9 +79,11 @@ int k8ssa_metrics_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+/* ESRCH: no such process; EPERM: the pid now belongs to a process of
+ * another user, so not to a child of ours. */
 static int process_gone(apr_uint32_t pid)
 {
-    return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+    return kill((pid_t)pid, 0) == -1 && (errno == ESRCH || errno == EPERM);
 }
 
 void k8ssa_metrics_child_init(void)
@@ -90,26 +99,30 @@ void k8ssa_metrics_child_init(void)
         for (i = 0; i < metrics->nslots; i++) {
             metrics_slot *sl = &metrics->slots[i];
             apr_uint32_t owner = apr_atomic_read32(&sl->owner);
-            if ((pass == 0 && owner != 0) || (pass == 1 && (owner == 0 || !process_gone(owner))))
+            /* a dead child's pid may come back as ours */
+            if ((pass == 0 && owner != 0)
+                || (pass == 1 && (owner == 0 || (owner != me && !process_gone(owner)))))
                 continue;
             if (apr_atomic_cas32(&sl->owner, me, owner) == owner) {
                 k8ssa_slot = &sl->counters;
                 return;
             }
         }
-    /* All taken by live children (cannot happen within ServerLimit):
-     * share the last one; the adds are atomic. */
+    /* All taken by live children (a graceful restart under event or worker
+     * can briefly run more than ServerLimit): share the last one; the adds
+     * are atomic. */
     k8ssa_slot = &metrics->slots[metrics->nslots - 1].counters;
 }
 
 int k8ssa_metrics_handler(request_rec *r)
 {
-    k8ssa_counters *all;
+    k8ssa_counters **all;
     unsigned i;
     const char *text;
 
     if (r->handler == NULL || strcmp(r->handler, K8SSA_METRICS_HANDLER) != 0)
         return DECLINED;
+    r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
     if (metrics == NULL) {
@@ -118,9 +131,10 @@ int k8ssa_metrics_handler(request_rec *r)
                       "metrics (see the startup log)");
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    /* Read in place (atomic reads), not copied: a copy would tear. */
     all = apr_palloc(r->pool, sizeof(*all) * metrics->nslots);
     for (i = 0; i < metrics->nslots; i++)
-        all[i] = metrics->slots[i].counters;
+        all[i] = &metrics->slots[i].counters;
     text = k8ssa_metrics_text(r->pool, all, metrics->nslots);
     ap_set_content_type(r, K8SSA_METRICS_CONTENT_TYPE);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

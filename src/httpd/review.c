@@ -86,13 +86,15 @@ static int send_review(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review
     k8ssa_shield_leave();
     {
         apr_interval_time_t took = apr_time_now() - started;
+        if (took < 0)
+            took = 0;   /* the clock stepped back */
         unsigned i;
         ms = (long)apr_time_as_msec(took);
         k8ssa_count_duration(k->label, (apr_uint64_t)took);
         for (i = 0; i < resp.ncodes; i++)
             k8ssa_count_review_code(k->label, resp.codes[i]);
     }
-    apr_table_setn(r->notes, k->latency_note, apr_ltoa(r->pool, ms));
+    k8ssa_note(r, k->latency_note, apr_ltoa(r->pool, ms));
     switch (resp.status) {
     case K8SSA_API_OK:
         break;
@@ -234,7 +236,7 @@ static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry
                   "(AuthK8sStaleIfError)", rv->kind->subject(r->pool, rv),
                   stale->id ? stale->id->username : rv->kind->yes,
                   (long)apr_time_sec(apr_time_now() - stale->reviewed_at));
-    apr_table_setn(r->notes, rv->kind->cache_note, "stale");
+    k8ssa_note(r, rv->kind->cache_note, "stale");
     k8ssa_count(&k8ssa_slot->cache_lookups[rv->kind->label][K8SSA_LOOKUP_STALE]);
     verdict_of_entry(stale, out);
     return OK;
@@ -255,7 +257,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
         switch (k8ssa_freshness_of(&cached, apr_time_now(), &rv->lifetimes)) {
         case K8SSA_FRESH:
             k8ssa_count(&k8ssa_slot->cache_lookups[rv->kind->label][K8SSA_LOOKUP_HIT]);
-            apr_table_setn(r->notes, rv->kind->cache_note, "hit");
+            k8ssa_note(r, rv->kind->cache_note, "hit");
             verdict_of_entry(&cached, out);
             return OK;
         case K8SSA_STALE:
@@ -266,7 +268,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
         }
     }
 
-    apr_table_setn(r->notes, rv->kind->cache_note, "miss");
+    k8ssa_note(r, rv->kind->cache_note, "miss");
     if (rv->kind->before_review != NULL) {
         rc = rv->kind->before_review(r, sc, rv);
         if (rc == DONE) {
@@ -285,7 +287,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
                                  sc->api.timeout + apr_time_from_sec(1), r->pool, &flight,
                                  &outcome, &shared, &len);
     if (role == K8SSA_FLIGHT_LANDED) {
-        apr_table_setn(r->notes, rv->kind->cache_note, "coalesced");
+        k8ssa_note(r, rv->kind->cache_note, "coalesced");
         k8ssa_count(&k8ssa_slot->coalesced_waits);
     }
     if (role == K8SSA_FLIGHT_LANDED) {

@@ -33,13 +33,13 @@ static void family(out *o, const char *name, const char *type, const char *help)
 }
 
 /* The sum over the slots of the counter at byte offset off. */
-static apr_uint64_t sum(const k8ssa_counters *slots, size_t n, size_t off)
+static apr_uint64_t sum(k8ssa_counters *const *slots, size_t n, size_t off)
 {
     apr_uint64_t total = 0;
     size_t i;
 
     for (i = 0; i < n; i++)
-        total += apr_atomic_read64((volatile apr_uint64_t *)((const char *)&slots[i] + off));
+        total += apr_atomic_read64((volatile apr_uint64_t *)((char *)slots[i] + off));
     return total;
 }
 
@@ -51,7 +51,7 @@ static const char *const le_labels[K8SSA_DURATION_BUCKETS] = {
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"
 };
 
-char *k8ssa_metrics_text(apr_pool_t *p, const k8ssa_counters *slots, size_t n)
+char *k8ssa_metrics_text(apr_pool_t *p, k8ssa_counters *const *slots, size_t n)
 {
     out o = { p, apr_array_make(p, 128, sizeof(const char *)) };
     int i, k, c;
@@ -114,7 +114,8 @@ char *k8ssa_metrics_text(apr_pool_t *p, const k8ssa_counters *slots, size_t n)
            "Connections opened to the API server." KEPT);
     line(&o, "k8ssa_api_connections_total %" APR_UINT64_T_FMT "\n", SUM(api_connections));
     family(&o, "k8ssa_credential_reloads_total", "counter",
-           "Times the module's own token file was read again (changed, or refused)." KEPT);
+           "Times a child read the module's own token file again because it changed (each "
+           "child that sees a rotated token counts it once)." KEPT);
     line(&o, "k8ssa_credential_reloads_total %" APR_UINT64_T_FMT "\n",
          SUM(credential_reloads));
     family(&o, "k8ssa_local_rejections_total", "counter",

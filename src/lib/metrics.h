@@ -13,7 +13,8 @@
 
 #define K8SSA_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* The exposition of the sum of slots[0..n), in p. */
-char *k8ssa_metrics_text(apr_pool_t *p, const k8ssa_counters *slots, size_t n);
+/* The exposition of the sum of *slots[0..n) (read in place with atomic
+ * reads: they may be shared memory other processes add to), in p. */
+char *k8ssa_metrics_text(apr_pool_t *p, k8ssa_counters *const *slots, size_t n);
 
 #endif

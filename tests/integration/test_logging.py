@@ -106,3 +106,32 @@ def test_no_token_in_any_log_at_trace8(harness, start_httpd, api):
     for t in tokens:
         for piece in (t, t.split(".")[-1]):
             assert piece not in logs, "a token (or its signature) is in a log"
+
+
+def test_error_documents_keep_the_first_decision(harness, start_httpd, api):
+    """An ErrorDocument inside the protected area authenticates again: the
+    access log (%<) keeps the client's request's decision, and
+    k8ssa_requests_total counts the request once."""
+    e = harness.echo.url
+    page = harness.file("error-page.html", "<p>sorry</p>\n")
+    conf = ('LogFormat %s k8ssa_shipped\n' % shipped_logformat() +
+            'Alias /site/error "%s"\n<Directory "%s">\n    Require all granted\n'
+            '</Directory>\n' % (page, os.path.dirname(page)) +
+            'CustomLog "decisions.log" k8ssa_shipped\n' +
+            "<Location /metrics>\n    SetHandler k8ssa-metrics\n    Require all granted\n"
+            "</Location>\n" +
+            location("/site", "Require valid-user\nErrorDocument 401 /site/error\n"
+                              "ErrorDocument 403 /site/error\nAuthzSendForbiddenOnFailure On") +
+            location("/site/x", "Require valid-user", backend=e + "/x") +
+            location("/site/admin", "Require k8s-namespace nobody\n"
+                                    "AuthzSendForbiddenOnFailure On", backend=e + "/admin"))
+    s = start_httpd(conf)
+    tok = api.sa_token("team-a", "runner")
+    assert requests.get(s.url("/site/x"), headers=bearer("nope"), timeout=30).status_code == 401
+    assert requests.get(s.url("/site/admin"), headers=bearer(tok), timeout=30).status_code == 403
+    lines = access_lines(s, 2)
+    assert lines[0][-4:-2] == ["rejected", "miss"] and lines[0][-1] != "-", lines[0]
+    assert lines[1][-4:-2] == ["authenticated", "miss"] and lines[1][-1] != "-", lines[1]
+    text = requests.get(s.url("/metrics"), timeout=30).text
+    assert 'k8ssa_requests_total{outcome="rejected"} 1\n' in text
+    assert 'k8ssa_requests_total{outcome="authenticated"} 1\n' in text

@@ -30,7 +30,10 @@ static void test_sums_and_labels(void **state)
     k8ssa_count_duration(K8SSA_KIND_TOKEN, 20000000);    /* 20 s: only +Inf */
     k8ssa_count_add(&k8ssa_slot->api_connections, 3);
 
-    text = k8ssa_metrics_text(p, slots, 2);
+    {
+        k8ssa_counters *const ptrs[2] = { &slots[0], &slots[1] };
+        text = k8ssa_metrics_text(p, ptrs, 2);
+    }
     assert_non_null(strstr(text, "k8ssa_requests_total{outcome=\"authenticated\"} 2\n"));
     assert_non_null(strstr(text, "k8ssa_requests_total{outcome=\"missing\"} 0\n"));
     assert_non_null(strstr(text, "k8ssa_reviews_total{kind=\"token\",code=\"201\"} 2\n"));
@@ -59,7 +62,8 @@ static void test_every_family_has_help_and_type(void **state)
         "k8ssa_local_rejections_total", "k8ssa_reviews_shed_total",
         "k8ssa_issuer_key_fetches_total",
     };
-    const char *text = k8ssa_metrics_text(p, &slot, 1);
+    k8ssa_counters *const ptrs[1] = { &slot };
+    const char *text = k8ssa_metrics_text(p, ptrs, 1);
     size_t i;
 
     for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
