@@ -11,7 +11,7 @@
 #   4. the whole integration suite against the module built that way (httpd
 #      with the sanitizer runtime preloaded): a sanitizer report in any httpd
 #      log fails it;
-#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 15);
+#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 10);
 #   6. the Debian package built, installed, enabled and checked (package.sh).
 # The soak (tests/integration/test_soak.py, about two minutes) runs once, in 1.
 set -eu
@@ -60,7 +60,7 @@ run "integration against the ASan+UBSan module" \
 
 echo "== libFuzzer targets"
 make -C build fuzz >/dev/null
-secs="${K8SSA_FUZZ_SECONDS:-15}"
+secs="${K8SSA_FUZZ_SECONDS:-10}"
 for t in bearer tokenreview headers entry jwt websocket list accessreview canline jose jwks \
         discovery; do
     work="$(mktemp -d)"

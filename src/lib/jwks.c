@@ -14,8 +14,8 @@
 #define MAX_ISSUER 1024
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
-/* Parsing checks each public key (a modular exponentiation per RSA key):
- * a set may hold this many modulus bits in all (eight 4096-bit keys). */
+/* A token meets at most 4 keys, but a set is parsed whole: it may hold this
+ * many modulus bits in all (eight 4096-bit keys). */
 #define RSA_MAX_SET_BITS 32768
 
 static apr_status_t free_pkey(void *pkey)
@@ -78,7 +78,10 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
     return pkey;
 }
 
-/* A public key libcrypto accepts as one (EC: the point is on the curve). */
+/* An EC public key libcrypto accepts as one: the point is on the curve.
+ * (Not for RSA: OpenSSL's RSA public check is a probabilistic SP 800-56B
+ * test of the modulus, slow for large keys and not deterministic on a
+ * pseudoprime; rsa_key() checks what verification needs.) */
 static int public_key_checks(EVP_PKEY *pkey)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
@@ -99,7 +102,8 @@ static EVP_PKEY *rsa_key(apr_pool_t *p, json_object *jwk, size_t *set_bits)
 
     /* No leading zero bytes; the exponent odd, from 3 to 2^32 + 1 (a larger
      * one only makes every verification slower). */
-    if (n == NULL || e == NULL || n[0] == 0 || e[0] == 0 || (e[elen - 1] & 1) == 0
+    if (n == NULL || e == NULL || n[0] == 0 || (n[nlen - 1] & 1) == 0 || e[0] == 0
+        || (e[elen - 1] & 1) == 0
         || (elen == 1 && e[0] < 3) || elen > 5
         || (elen == 5 && memcmp(e, "\x01\x00\x00\x00\x01", 5) != 0))
         return NULL;
@@ -175,7 +179,7 @@ static int take_key(apr_pool_t *p, json_object *jwk, k8ssa_jwk *out, size_t *set
     if (pkey == NULL)
         return 0;
     apr_pool_cleanup_register(p, pkey, free_pkey, apr_pool_cleanup_null);
-    if (!public_key_checks(pkey))
+    if (out->type == K8SSA_JWK_EC_P256 && !public_key_checks(pkey))
         return 0;
     out->pkey = pkey;
     out->kid = kid ? apr_pstrmemdup(p, kid, kid_len) : NULL;

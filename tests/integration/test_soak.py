@@ -28,7 +28,7 @@ from helpers import bearer, location
 
 pytestmark = pytest.mark.soak
 
-SECONDS = float(os.environ.get("K8SSA_SOAK_SECONDS", "100"))
+SECONDS = float(os.environ.get("K8SSA_SOAK_SECONDS", "90"))
 CAP = 4
 THREADS = 16
 RSS_BOUND_KIB = 24 * 1024
