@@ -11,6 +11,7 @@
 #include "apr_strings.h"
 
 #include "headers.h"
+#include "kubeconfig.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ void *k8ssa_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         c->key_file = base->key_file;
     }
     c->timeout = add->timeout ? add->timeout : base->timeout;
+    c->kubeconfig = add->kubeconfig ? add->kubeconfig : base->kubeconfig;
+    c->kc = add->kubeconfig ? add->kc : base->kc;
     c->signature_check = add->signature_check != -1 ? add->signature_check
                                                     : base->signature_check;
     c->review_concurrency = add->review_concurrency ? add->review_concurrency
@@ -350,6 +353,48 @@ static const char *set_seconds(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* AuthK8sKubeconfig PATH [CONTEXT]: read and checked here, so that
+ * `apache2 -t` names what is refused; the explicit directives win (startup.c). */
+static const char *set_kubeconfig(cmd_parms *cmd, void *dummy, const char *path,
+                                  const char *context)
+{
+    k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &auth_k8ssa_module);
+    const char *full = ap_server_root_relative(cmd->pool, path), *err;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char *text, errbuf[128];
+    apr_size_t got = 0;
+    k8ssa_kubeconfig *kc = apr_pcalloc(cmd->pool, sizeof(*kc));
+    (void)dummy;
+
+    if (full == NULL)
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig: invalid path '%s'", path);
+    rv = apr_file_open(&f, full, APR_FOPEN_READ, 0, cmd->temp_pool);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig: cannot read '%s': %s", full,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    if (fi.size > K8SSA_KUBECONFIG_MAX_BYTES)
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig %s: larger than 1 MiB", full);
+    text = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, text, (apr_size_t)fi.size, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF)
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig: cannot read '%s': %s", full,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    err = k8ssa_kubeconfig_parse(cmd->pool, full, text, got, context, kc);
+    memset(text, 0, got);   /* it may hold a token */
+    if (err != NULL)
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig %s%s%s: %s", full,
+                            context ? " " : "", context ? context : "", err);
+    c->kubeconfig = apr_pstrcat(cmd->pool, full, " (context ", kc->context, ")", NULL);
+    c->kc = kc;
+    return NULL;
+}
+
 static const char *set_signature_check(cmd_parms *cmd, void *dummy, const char *arg)
 {
     k8ssa_server_conf *c = ap_get_module_config(cmd->server->module_config,
@@ -413,6 +458,9 @@ const command_rec k8ssa_cmds[] = {
     AP_INIT_TAKE1("AuthK8sCacheSecretFile", set_cache_secret_file, NULL, RSRC_CONF,
                   "File of at least 32 random bytes that names and authenticates cache "
                   "entries; the same on every host sharing a cache (default: random per start)"),
+    AP_INIT_TAKE12("AuthK8sKubeconfig", set_kubeconfig, NULL, RSRC_CONF,
+                   "A kubeconfig file and optionally its context (default: current-context): "
+                   "server, CA, token or client certificate; explicit AuthK8s* directives win"),
     AP_INIT_TAKE1("AuthK8sSignatureCheck", set_signature_check, NULL, RSRC_CONF,
                   "Off (default), On: JWTs of the cluster's service-account issuer must be "
                   "signed by its published keys, Require: and only those are reviewed"),

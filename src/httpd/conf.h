@@ -55,6 +55,10 @@ typedef struct {
     const char *secret_file;
     const unsigned char *secret_from_file;
     apr_size_t secret_file_len;
+    /* AuthK8sKubeconfig: what its context gives, below the explicit
+     * directives; NULL when not set. */
+    const char *kubeconfig;         /* path [context], for log lines */
+    struct k8ssa_kubeconfig *kc;
     int signature_check;        /* k8ssa_sigcheck; -1: unset (Off) */
     int review_concurrency;     /* per child; 0: unset (16) */
 

@@ -5,6 +5,10 @@
  */
 #include "module.h"
 #include "conf.h"
+#include "kubeconfig.h"
+#include "unixd.h"
+#include <errno.h>
+#include <unistd.h>
 #include "issuer.h"
 
 #include "http_core.h"
@@ -188,6 +192,62 @@ static const char *server_where(apr_pool_t *p, const server_rec *s)
 }
 
 /* Applies the defaults to one configuration record and checks it; 1 if good. */
+/* A *-data field of the kubeconfig as a file the children can read and
+ * nobody else: mode 0600 in the runtime directory, owned by httpd's User. */
+static const char *data_file(server_rec *s, apr_pool_t *pconf, const char *tag,
+                             const char *what, const void *data, size_t len)
+{
+    const char *path = ap_runtime_dir_relative(pconf, apr_psprintf(pconf, "k8ssa-kc-%s-%s",
+                                                                    tag, what));
+    apr_file_t *f;
+    apr_size_t n = len;
+    apr_status_t rv;
+
+    apr_file_remove(path, pconf);
+    rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(f, data, n, &n);
+        apr_file_close(f);
+    }
+    if (rv == APR_SUCCESS && geteuid() == 0 && chown(path, ap_unixd_config.user_id, -1) != 0)
+        rv = APR_FROM_OS_ERROR(errno);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(019)
+                     "AuthK8sKubeconfig: cannot write %s (DefaultRuntimeDir)", path);
+        return NULL;
+    }
+    return path;
+}
+
+static int kubeconfig_files(k8ssa_server_conf *c, server_rec *s, apr_pool_t *pconf,
+                            const char **ca, const char **token, const char **cert,
+                            const char **key)
+{
+    const k8ssa_kubeconfig *kc = c->kc;
+    const char *tag = apr_psprintf(pconf, "%08x",
+                                   apr_hashfunc_default(c->kubeconfig, &(apr_ssize_t){
+                                       APR_HASH_KEY_STRING}));
+
+    *ca = kc->ca_file;
+    *token = kc->token_file;
+    *cert = kc->cert_file;
+    *key = kc->key_file;
+    if (kc->ca_data && (*ca = data_file(s, pconf, tag, "ca.crt", kc->ca_data,
+                                        kc->ca_data_len)) == NULL)
+        return 0;
+    if (kc->token && (*token = data_file(s, pconf, tag, "token", kc->token,
+                                         strlen(kc->token))) == NULL)
+        return 0;
+    if (kc->cert_data && (*cert = data_file(s, pconf, tag, "client.crt", kc->cert_data,
+                                            kc->cert_data_len)) == NULL)
+        return 0;
+    if (kc->key_data && (*key = data_file(s, pconf, tag, "client.key", kc->key_data,
+                                          kc->key_data_len)) == NULL)
+        return 0;
+    return 1;
+}
+
 static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *pconf,
                               apr_pool_t *ptemp)
 {
@@ -197,13 +257,20 @@ static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *p
     const char *why = NULL;
     int ok = 1;
 
+    const char *kc_ca = NULL, *kc_token = NULL, *kc_cert = NULL, *kc_key = NULL;
+
+    if (c->kc != NULL && !kubeconfig_files(c, s, pconf, &kc_ca, &kc_token, &kc_cert, &kc_key))
+        return 0;
     memset(api, 0, sizeof(*api));
-    api->server_url = c->api_server ? c->api_server : incluster_url(pconf);
-    api->ca_file = c->ca_file ? c->ca_file : (file_exists(ptemp, in_ca) ? in_ca : NULL);
-    api->token_file = c->token_file ? c->token_file
-                                    : (file_exists(ptemp, in_token) ? in_token : NULL);
-    api->cert_file = c->cert_file;
-    api->key_file = c->key_file;
+    /* The explicit directives, then the kubeconfig, then the pod's own. */
+    api->server_url = c->api_server ? c->api_server
+                    : c->kc ? c->kc->server : incluster_url(pconf);
+    api->ca_file = c->ca_file ? c->ca_file : kc_ca ? kc_ca
+                 : (file_exists(ptemp, in_ca) ? in_ca : NULL);
+    api->token_file = c->token_file ? c->token_file : kc_token ? kc_token
+                    : (kc_cert == NULL && file_exists(ptemp, in_token)) ? in_token : NULL;
+    api->cert_file = c->cert_file || c->key_file ? c->cert_file : kc_cert;
+    api->key_file = c->cert_file || c->key_file ? c->key_file : kc_key;
     api->timeout = apr_time_from_sec(c->timeout ? c->timeout : K8SSA_DEFAULT_TIMEOUT);
     api->token_check_interval = K8SSA_TOKEN_CHECK_INTERVAL;
     api->user_agent = "mod_auth_k8ssa/" K8SSA_VERSION;
@@ -214,15 +281,17 @@ static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *p
                      "set both or neither in %s", server_where(ptemp, s));
         ok = 0;
     }
-    if (c->ca_file != NULL && (why = k8ssa_check_ca_file(c->ca_file)) != NULL) {
+    if ((c->ca_file != NULL || kc_ca != NULL)
+        && (why = k8ssa_check_ca_file(api->ca_file)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(007)
-                     "AuthK8sCAFile %s: %s", c->ca_file, why);
+                     "%s %s: %s", c->ca_file ? "AuthK8sCAFile" : "AuthK8sKubeconfig's CA",
+                     api->ca_file, why);
         ok = 0;
     }
-    if (c->cert_file != NULL && c->key_file != NULL
-        && (why = k8ssa_check_client_pair(c->cert_file, c->key_file)) != NULL) {
+    if (api->cert_file != NULL && api->key_file != NULL
+        && (why = k8ssa_check_client_pair(api->cert_file, api->key_file)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, K8LOG(008)
-                     "%s (%s, %s)", why, c->cert_file, c->key_file);
+                     "%s (%s, %s)", why, api->cert_file, api->key_file);
         ok = 0;
     }
     if (api->token_file != NULL) {
