@@ -44,11 +44,24 @@ void *k8ssa_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     k8ssa_server_conf *base = basev, *add = addv;
     k8ssa_server_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->api_server = add->api_server ? add->api_server : base->api_server;
-    c->ca_file = add->ca_file ? add->ca_file : base->ca_file;
-    c->token_file = add->token_file ? add->token_file : base->token_file;
+    /* A virtual host with a kubeconfig of its own takes its whole connection
+     * from its own level: the main server's token must not go to the
+     * vhost's cluster, nor its token to the main server's. */
+    if (add->kubeconfig) {
+        c->api_server = add->api_server;
+        c->ca_file = add->ca_file;
+        c->token_file = add->token_file;
+        c->cert_file = add->cert_file;
+        c->key_file = add->key_file;
+    } else {
+        c->api_server = add->api_server ? add->api_server : base->api_server;
+        c->ca_file = add->ca_file ? add->ca_file : base->ca_file;
+        c->token_file = add->token_file ? add->token_file : base->token_file;
+    }
     /* A certificate and its key come as a pair. */
-    if (add->cert_file || add->key_file) {
+    if (add->kubeconfig) {
+        /* set above */
+    } else if (add->cert_file || add->key_file) {
         c->cert_file = add->cert_file;
         c->key_file = add->key_file;
     } else {
@@ -378,7 +391,7 @@ static const char *set_kubeconfig(cmd_parms *cmd, void *dummy, const char *path,
         return apr_psprintf(cmd->pool, "AuthK8sKubeconfig: cannot read '%s': %s", full,
                             apr_strerror(rv, errbuf, sizeof(errbuf)));
     if (fi.size > K8SSA_KUBECONFIG_MAX_BYTES)
-        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig %s: larger than 1 MiB", full);
+        return apr_psprintf(cmd->pool, "AuthK8sKubeconfig %s: larger than 256 KiB", full);
     text = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
     rv = apr_file_read_full(f, text, (apr_size_t)fi.size, &got);
     apr_file_close(f);

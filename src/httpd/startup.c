@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "kubeconfig.h"
 #include "unixd.h"
+#include "apr_portable.h"
 #include <errno.h>
 #include <unistd.h>
 #include "issuer.h"
@@ -202,16 +203,27 @@ static const char *data_file(server_rec *s, apr_pool_t *pconf, const char *tag,
     apr_file_t *f;
     apr_size_t n = len;
     apr_status_t rv;
+    const char *tmp;
 
-    apr_file_remove(path, pconf);
-    rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+    /* A new file under a temporary name, owned through its descriptor (a
+     * chown by name would follow a symlink put there meanwhile), then
+     * renamed over the old one: readers never see it missing or partial. */
+    tmp = apr_psprintf(pconf, "%s.%" APR_PID_T_FMT, path, getpid());
+    apr_file_remove(tmp, pconf);
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
                        APR_FPROT_UREAD | APR_FPROT_UWRITE, pconf);
     if (rv == APR_SUCCESS) {
+        apr_os_file_t fd;
         rv = apr_file_write_full(f, data, n, &n);
+        if (rv == APR_SUCCESS && geteuid() == 0 && apr_os_file_get(&fd, f) == APR_SUCCESS
+            && fchown(fd, ap_unixd_config.user_id, (gid_t)-1) != 0)
+            rv = APR_FROM_OS_ERROR(errno);
         apr_file_close(f);
+        if (rv == APR_SUCCESS)
+            rv = apr_file_rename(tmp, path, pconf);
+        if (rv != APR_SUCCESS)
+            apr_file_remove(tmp, pconf);
     }
-    if (rv == APR_SUCCESS && geteuid() == 0 && chown(path, ap_unixd_config.user_id, -1) != 0)
-        rv = APR_FROM_OS_ERROR(errno);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, K8LOG(019)
                      "AuthK8sKubeconfig: cannot write %s (DefaultRuntimeDir)", path);
@@ -265,10 +277,12 @@ static int resolve_api_config(k8ssa_server_conf *c, server_rec *s, apr_pool_t *p
     /* The explicit directives, then the kubeconfig, then the pod's own. */
     api->server_url = c->api_server ? c->api_server
                     : c->kc ? c->kc->server : incluster_url(pconf);
-    api->ca_file = c->ca_file ? c->ca_file : kc_ca ? kc_ca
+    /* With a kubeconfig, nothing of the pod's: its token must not go to
+     * the kubeconfig's server. */
+    api->ca_file = c->ca_file ? c->ca_file : c->kc ? kc_ca
                  : (file_exists(ptemp, in_ca) ? in_ca : NULL);
-    api->token_file = c->token_file ? c->token_file : kc_token ? kc_token
-                    : (kc_cert == NULL && file_exists(ptemp, in_token)) ? in_token : NULL;
+    api->token_file = c->token_file ? c->token_file : c->kc ? kc_token
+                    : (file_exists(ptemp, in_token) ? in_token : NULL);
     api->cert_file = c->cert_file || c->key_file ? c->cert_file : kc_cert;
     api->key_file = c->cert_file || c->key_file ? c->key_file : kc_key;
     api->timeout = apr_time_from_sec(c->timeout ? c->timeout : K8SSA_DEFAULT_TIMEOUT);

@@ -65,6 +65,30 @@ static yaml_node_t *named(tree *t, yaml_node_t *root, const char *key, const cha
     return NULL;
 }
 
+static int is_false(yaml_node_t *v)
+{
+    static const char *const falses[] = { "false", "False", "FALSE", "no", "No", "NO",
+                                          "off", "Off", "OFF", "n", "N" };
+    size_t i;
+
+    if (v->type != YAML_SCALAR_NODE)
+        return 0;
+    for (i = 0; i < sizeof(falses) / sizeof(falses[0]); i++)
+        if (v->data.scalar.length == strlen(falses[i])
+            && memcmp(v->data.scalar.value, falses[i], v->data.scalar.length) == 0)
+            return 1;
+    return 0;
+}
+
+/* https://HOST[:PORT][/PATH]: a host, no user info, query or fragment. */
+static int is_server_url(const char *u)
+{
+    const char *host = u + 8;
+
+    return strncmp(u, "https://", 8) == 0 && *host != '\0' && *host != '/' && *host != ':'
+        && strpbrk(u, "@?# ") == NULL;
+}
+
 static const char *absolute(apr_pool_t *p, const char *dir, const char *path)
 {
     return path[0] == '/' ? path : apr_pstrcat(p, dir, "/", path, NULL);
@@ -111,16 +135,22 @@ static const char *resolve(tree *t, yaml_node_t *root, const char *dir, const ch
     if (cluster == NULL)
         return apr_psprintf(p, "context '%s': no cluster '%s'", want, cname);
 
+    /* Present is refused unless it is one of YAML's falses. */
     v = member(t, cluster, "insecure-skip-tls-verify");
-    if (v != NULL && v->type == YAML_SCALAR_NODE
-        && (strcmp((const char *)v->data.scalar.value, "true") == 0
-            || strcmp((const char *)v->data.scalar.value, "True") == 0))
+    if (v != NULL && !is_false(v))
         return apr_psprintf(p, "cluster '%s' sets insecure-skip-tls-verify: the module always "
                             "verifies the API server; give it certificate-authority(-data)",
                             cname);
     out->server = scalar(t, cluster, "server", &bad);
-    if (out->server == NULL || bad || strncmp(out->server, "https://", 8) != 0)
-        return apr_psprintf(p, "cluster '%s': server must be an https URL", cname);
+    if (out->server == NULL || bad || !is_server_url(out->server))
+        return apr_psprintf(p, "cluster '%s': server must be https://HOST[:PORT][/PATH], "
+                            "without user info, query or fragment", cname);
+    {
+        size_t n = strlen(out->server);
+        while (n > 8 && out->server[n - 1] == '/')
+            n--;
+        out->server = apr_pstrmemdup(p, out->server, n);
+    }
     if ((s = scalar(t, cluster, "certificate-authority", &bad)) != NULL)
         out->ca_file = absolute(p, dir, s);
     if ((s = scalar(t, cluster, "certificate-authority-data", &bad)) != NULL
@@ -145,6 +175,10 @@ static const char *resolve(tree *t, yaml_node_t *root, const char *dir, const ch
     if (member(t, user, "username") != NULL || member(t, user, "password") != NULL)
         return apr_psprintf(p, "user '%s' uses basic auth (username/password): not "
                             "supported", uname);
+    if (member(t, user, "as") != NULL || member(t, user, "as-groups") != NULL
+        || member(t, user, "as-uid") != NULL || member(t, user, "as-user-extra") != NULL)
+        return apr_psprintf(p, "user '%s' impersonates (as, as-groups, ...): not supported; "
+                            "give the module a credential of its own", uname);
     out->token = scalar(t, user, "token", &bad);
     if ((s = scalar(t, user, "tokenFile", &bad)) != NULL)
         out->token_file = absolute(p, dir, s);
@@ -161,6 +195,9 @@ static const char *resolve(tree *t, yaml_node_t *root, const char *dir, const ch
         return err;
     if (bad)
         return apr_psprintf(p, "user '%s': a field is not a printable string", uname);
+    if ((out->cert_file || out->cert_data) != (out->key_file || out->key_data))
+        return apr_psprintf(p, "user '%s': a client certificate and its key go together",
+                            uname);
     return NULL;
 }
 

@@ -12,7 +12,7 @@
 #include <apr_pools.h>
 
 /* Bigger files are refused. */
-#define K8SSA_KUBECONFIG_MAX_BYTES (1024 * 1024)
+#define K8SSA_KUBECONFIG_MAX_BYTES (256 * 1024)
 
 typedef struct k8ssa_kubeconfig {
     const char *context;        /* the context used */

@@ -131,6 +131,13 @@ def test_explicit_directives_win(harness, start_httpd, api):
     ({"username": "admin", "password": "x"}, {}, "basic auth"),
     ({"token": "t"}, {"insecure-skip-tls-verify": "true"}, "insecure-skip-tls-verify"),
     ({"token": "t"}, {"certificate-authority-data": "abcde"}, "certificate-authority-data"),
+    ({"token": "t"}, {"insecure-skip-tls-verify": "yes"}, "insecure-skip-tls-verify"),
+    ({"token": "t"}, {"insecure-skip-tls-verify": "TRUE"}, "insecure-skip-tls-verify"),
+    ({"token": "t"}, {"insecure-skip-tls-verify": "on"}, "insecure-skip-tls-verify"),
+    ({"token": "t"}, {"server": "https://user:pw@127.0.0.1:1"}, "server must be"),
+    ({"token": "t"}, {"server": "https://"}, "server must be"),
+    ({"client-certificate": "/x.crt"}, {}, "go together"),
+    ({"token": "t", "as": "system:admin"}, {}, "impersonates"),
 ])
 def test_refused_shapes_fail_startup(harness, user, cluster_extra, what):
     fields = dict({"server": harness.api.url}, **cluster_extra)
@@ -149,6 +156,15 @@ def test_broken_files_fail_startup(harness, text, what):
     path = harness.file("broken-kubeconfig", text)
     rc, out = harness.configtest(app(harness), server_conf='AuthK8sKubeconfig "%s"' % path)
     assert rc != 0 and what in out, out
+
+
+def test_insecure_skip_false_is_fine(harness):
+    path, _ = kubeconfig(harness, "config", {"c": {"server": harness.api.url + "/",
+                                                   "certificate-authority": harness.pki.ca_cert,
+                                                   "insecure-skip-tls-verify": "false"}},
+                         {"u": {"token": "t"}}, {"x": ("c", "u")}, "x")
+    rc, out = harness.configtest(app(harness), server_conf='AuthK8sKubeconfig "%s"' % path)
+    assert rc == 0, out
 
 
 def test_unknown_context_fails_startup(harness):
