@@ -99,8 +99,8 @@ def test_every_family_typed_and_labelled(harness, start_httpd, api):
             for k, w in l.items():
                 if k in LABEL_VALUES:
                     assert w in LABEL_VALUES[k], (n, l)
-            if k == "code":
-                assert w == "error" or re.fullmatch(r"[1-5]\d\d", w)
+                if k == "code":
+                    assert w == "error" or re.fullmatch(r"[1-5]\d\d", w), (n, l)
     # the histogram: cumulative buckets, +Inf equals _count
     for kind in ("token", "access"):
         buckets = [(l["le"], v) for n, l, v in fams["k8ssa_review_duration_seconds"]["samples"]
