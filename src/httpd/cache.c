@@ -5,7 +5,28 @@
 #include "util_mutex.h"
 #include "ap_provider.h"
 #include "apr_global_mutex.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
+
+#include "verdicts.h"
+
+#include <string.h>
+
+int k8ssa_child_cache_entries = K8SSA_DEFAULT_CHILD_CACHE_ENTRIES;
+
+/* 16384 buckets (128 KiB): a review bumps one, so another key's copy in the
+ * same bucket is read again from the socache once; rare at any review rate
+ * the API server allows. */
+#define EPOCH_BUCKETS 16384
+#define EPOCHS_RETAINED_KEY "auth_k8ssa-epochs/1"
+
+typedef struct {
+    apr_shm_t *shm;
+    k8ssa_epochs epochs;
+} retained_epochs;
+
+/* NULL: no shared memory, no child keeps verdicts of its own. */
+static const k8ssa_epochs *epochs;
 
 struct k8ssa_cache {
     const char *spec;
@@ -13,6 +34,7 @@ struct k8ssa_cache {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;         /* only for NOTMPSAFE providers */
+    k8ssa_verdicts *kept;              /* this child's copies; NULL: none */
 };
 
 void k8ssa_cache_register_mutex(apr_pool_t *pconf)
@@ -88,11 +110,91 @@ apr_status_t k8ssa_cache_init(k8ssa_cache *c, const char *instance, server_rec *
     return APR_SUCCESS;
 }
 
-apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p)
+void k8ssa_cache_epochs_init(server_rec *s)
 {
+    retained_epochs *re = ap_retained_data_get(EPOCHS_RETAINED_KEY);
+    apr_status_t rv;
+
+    if (re == NULL) {
+        re = ap_retained_data_create(EPOCHS_RETAINED_KEY, sizeof(*re));
+        memset(re, 0, sizeof(*re));
+    }
+    if (re->shm == NULL) {
+        /* In the process pool: children of every generation share it, so a
+         * review in a new generation also ends an old child's copy. */
+        rv = apr_shm_create(&re->shm, EPOCH_BUCKETS * sizeof(apr_uint64_t), NULL,
+                            s->process->pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, K8LOG(061)
+                         "cannot create the shared memory of the cache epochs: children "
+                         "keep no verdicts of their own (AuthK8sChildCacheEntries), every "
+                         "request reads AuthK8sCache");
+            re->shm = NULL;
+            epochs = NULL;
+            return;
+        }
+        memset(apr_shm_baseaddr_get(re->shm), 0, apr_shm_size_get(re->shm));
+        re->epochs.counters = apr_shm_baseaddr_get(re->shm);
+        re->epochs.n = EPOCH_BUCKETS;
+    }
+    epochs = &re->epochs;
+}
+
+apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s)
+{
+    apr_status_t rv;
+
+    /* Another host's review bumps no epoch here: a shared cache is read
+     * every time. */
+    if (epochs != NULL && k8ssa_child_cache_entries > 0 && !k8ssa_cache_is_shared(c)) {
+        rv = k8ssa_verdicts_create(p, (size_t)k8ssa_child_cache_entries, epochs, &c->kept);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, K8LOG(062)
+                         "cannot make this child's verdict cache for AuthK8sCache %s: "
+                         "every request reads the cache", c->spec);
+            c->kept = NULL;
+        }
+    }
     if (c->mutex == NULL)
         return APR_SUCCESS;
     return apr_global_mutex_child_init(&c->mutex, apr_global_mutex_lockfile(c->mutex), p);
+}
+
+apr_uint64_t k8ssa_cache_epoch(const unsigned char key[K8SSA_TOKENKEY_LEN])
+{
+    return epochs != NULL ? k8ssa_epoch_of(epochs, key) : 0;
+}
+
+static apr_status_t release_held(void *held)
+{
+    k8ssa_verdicts_release(held);
+    return APR_SUCCESS;
+}
+
+int k8ssa_cache_kept(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
+                     k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p)
+{
+    k8ssa_held_verdict *held;
+
+    if (c->kept == NULL || !k8ssa_verdicts_get(c->kept, key, kind, e, &held))
+        return 0;
+    apr_pool_cleanup_register(p, held, release_held, apr_pool_cleanup_null);
+    return 1;
+}
+
+void k8ssa_cache_keep(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
+                      const k8ssa_entry *e, apr_uint64_t epoch)
+{
+    if (c->kept != NULL)
+        k8ssa_verdicts_put(c->kept, key, e, epoch);
+}
+
+static void bump(const unsigned char *key, apr_uint64_t *epoch)
+{
+    apr_uint64_t now = epochs != NULL ? k8ssa_epoch_bump(epochs, key) : 0;
+
+    if (epoch != NULL)
+        *epoch = now;
 }
 
 static apr_status_t lock(k8ssa_cache *c, server_rec *s)
@@ -127,28 +229,34 @@ apr_status_t k8ssa_cache_get(k8ssa_cache *c, server_rec *s,
     return rv;
 }
 
+/* The bump comes after the write: a child that reads the new epoch reads
+ * the new entry (or a later one). */
 apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN], apr_time_t expiry,
-                             const unsigned char *buf, unsigned int len, apr_pool_t *p)
+                             const unsigned char *buf, unsigned int len, apr_pool_t *p,
+                             apr_uint64_t *epoch)
 {
     apr_status_t rv = lock(c, s);
 
-    if (rv != APR_SUCCESS)
-        return rv;
-    rv = c->provider->store(c->instance, s, key, K8SSA_TOKENKEY_LEN, expiry,
-                            (unsigned char *)buf, len, p);
-    unlock(c);
+    if (rv == APR_SUCCESS) {
+        rv = c->provider->store(c->instance, s, key, K8SSA_TOKENKEY_LEN, expiry,
+                                (unsigned char *)buf, len, p);
+        unlock(c);
+    }
+    bump(key, epoch);
     return rv;
 }
 
 apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
-                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p)
+                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p,
+                                apr_uint64_t *epoch)
 {
     apr_status_t rv = lock(c, s);
 
-    if (rv != APR_SUCCESS)
-        return rv;
-    rv = c->provider->remove(c->instance, s, key, K8SSA_TOKENKEY_LEN, p);
-    unlock(c);
+    if (rv == APR_SUCCESS) {
+        rv = c->provider->remove(c->instance, s, key, K8SSA_TOKENKEY_LEN, p);
+        unlock(c);
+    }
+    bump(key, epoch);
     return rv;
 }

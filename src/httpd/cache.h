@@ -12,6 +12,7 @@
 #include "httpd.h"
 #include "ap_socache.h"
 
+#include "entry.h"
 #include "tokenkey.h"
 
 /* The mutex type, tunable with httpd's Mutex directive. */
@@ -21,6 +22,11 @@
 #define K8SSA_CACHE_SHMCB_SIZE 16777216
 
 typedef struct k8ssa_cache k8ssa_cache;
+
+/* AuthK8sChildCacheEntries: verdicts each child keeps per cache. */
+#define K8SSA_DEFAULT_CHILD_CACHE_ENTRIES 1024
+#define K8SSA_MAX_CHILD_CACHE_ENTRIES 1048576
+extern int k8ssa_child_cache_entries;
 
 /* Registers the mutex type (pre_config). */
 void k8ssa_cache_register_mutex(apr_pool_t *pconf);
@@ -45,8 +51,27 @@ const char *k8ssa_cache_spec(const k8ssa_cache *c);
 apr_status_t k8ssa_cache_init(k8ssa_cache *c, const char *instance, server_rec *s,
                               apr_pool_t *pconf);
 
-/* Re-attaches the mutex in a child (child_init). */
-apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p);
+/* The epochs of all caches of the host, in shared memory that outlives
+ * graceful restarts (post_config, once per configuration). Without them no
+ * child keeps verdicts of its own. */
+void k8ssa_cache_epochs_init(server_rec *s);
+
+/* Re-attaches the mutex in a child, and makes the child's verdict cache
+ * (child_init). */
+apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s);
+
+/* The key's epoch now: read it before k8ssa_cache_get(), and keep what that
+ * returns with k8ssa_cache_keep() under it. 0 without epochs. */
+apr_uint64_t k8ssa_cache_epoch(const unsigned char key[K8SSA_TOKENKEY_LEN]);
+
+/* The child's copy of the verdict under key, of `kind`: 1 with *e set (the
+ * identity held until p is cleared), or 0. */
+int k8ssa_cache_kept(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
+                     k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p);
+
+/* Keeps a copy of e, verified and decoded, in the child, as of epoch. */
+void k8ssa_cache_keep(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
+                      const k8ssa_entry *e, apr_uint64_t epoch);
 
 /* Copies the entry stored under key into buf (*len: its size in, the entry's
  * size out). APR_NOTFOUND on a miss. */
@@ -54,11 +79,15 @@ apr_status_t k8ssa_cache_get(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN],
                              unsigned char *buf, unsigned int *len, apr_pool_t *p);
 
+/* Store and removal bump the key's epoch, also when they fail (the socache
+ * may have dropped the old entry); *epoch (when not NULL): the epoch after. */
 apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
-                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p);
+                                const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p,
+                                apr_uint64_t *epoch);
 
 apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN], apr_time_t expiry,
-                             const unsigned char *buf, unsigned int len, apr_pool_t *p);
+                             const unsigned char *buf, unsigned int len, apr_pool_t *p,
+                             apr_uint64_t *epoch);
 
 #endif

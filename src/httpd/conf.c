@@ -440,6 +440,25 @@ static const char *set_review_concurrency(cmd_parms *cmd, void *dummy, const cha
     return NULL;
 }
 
+/* A child's verdict cache is the child's, whichever host a request is for:
+ * one number for the whole server. */
+static const char *set_child_cache_entries(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long v = strtol(arg, &end, 10);
+    (void)dummy;
+
+    if (err != NULL)
+        return err;
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > K8SSA_MAX_CHILD_CACHE_ENTRIES)
+        return apr_psprintf(cmd->pool, "AuthK8sChildCacheEntries: '%s' is not a number of "
+                            "verdicts from 0 (none) to %d (per child)", arg,
+                            K8SSA_MAX_CHILD_CACHE_ENTRIES);
+    k8ssa_child_cache_entries = (int)v;
+    return NULL;
+}
+
 /* AuthK8sForwardToken, AuthK8sResponseHeaders, AuthK8sTokenPrecheck. */
 static const char *set_on_off(cmd_parms *cmd, void *dconf, int on)
 {
@@ -480,6 +499,9 @@ const command_rec k8ssa_cmds[] = {
     AP_INIT_TAKE1("AuthK8sReviewConcurrency", set_review_concurrency, NULL, RSRC_CONF,
                   "Reviews in flight per child beyond which a request gets 503 with "
                   "Retry-After: 1 (default 16)"),
+    AP_INIT_TAKE1("AuthK8sChildCacheEntries", set_child_cache_entries, NULL, RSRC_CONF,
+                  "Verdicts each child keeps of its own in front of AuthK8sCache when it "
+                  "is not shared between hosts; 0: none (default 1024, at most 4 KiB each)"),
     AP_INIT_TAKE1("AuthK8sCacheTTL", set_seconds,
                   (void *)APR_OFFSETOF(k8ssa_dir_conf, cache_ttl), OR_AUTHCFG,
                   "Seconds a positive token review is reused (default 120)"),

@@ -66,6 +66,7 @@ typedef struct {
     k8ssa_api_config api;
     const unsigned char *secret;    /* names and authenticates cache entries */
     apr_size_t secret_len;
+    struct k8ssa_hmac_key *key_secret;  /* secret, keyed once: names reviews */
     k8ssa_apiclient *client;    /* per child; NULL when not configured */
     struct k8ssa_issuer *issuer;  /* per child, with client, when signatures are checked */
     const char *client_error;   /* why client is NULL, for the request log */
@@ -94,6 +95,8 @@ typedef struct {
     int access_negative_ttl;        /* denied */
 } k8ssa_dir_conf;
 
+typedef struct k8ssa_export k8ssa_export;
+
 /* Why a request failed authentication, for the note_auth_failure challenge. */
 typedef enum {
     K8SSA_FAIL_NONE = 0,
@@ -113,6 +116,8 @@ typedef struct {
     /* Why a Require k8s-can line could not be decided (503 or 500), for
      * the authorization hook that answers with that status. */
     int access_failure;
+    /* id as the identity headers write it (identity_headers.c) */
+    struct k8ssa_export *export;
 } k8ssa_request_state;
 
 

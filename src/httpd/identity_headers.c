@@ -211,26 +211,118 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
         apr_table_unset(r->subprocess_env, identity_variables[i]);
 }
 
+/* What the identity of a request becomes under a location's names, worked
+ * out once per request: the identity is exported up to four times (check_authn,
+ * fixups, and again for mod_dir's index sub-request). */
+struct k8ssa_export {
+    const k8ssa_identity *id;
+    /* the location's settings it was made for (pointers into the config) */
+    const char *user_header, *groups_header, *extra_prefix, *user_prefix, *separator;
+    int separator_set;
+    int status;                 /* OK, or 500: the identity cannot be written */
+    const char *user;           /* with AuthK8sUserPrefix */
+    const char *joined;         /* the groups under AuthK8sGroupsSeparator, or NULL */
+    const char **extra_names;   /* a header name per extra key; NULL: prefix none */
+    const char *groups_env, *ns, *sa;
+    int is_sa;
+};
+
+static int export_fits(const k8ssa_export *x, const k8ssa_dir_conf *d, const k8ssa_identity *id)
+{
+    return x != NULL && x->id == id && x->user_header == user_header(d)
+           && x->groups_header == groups_header(d) && x->extra_prefix == extra_prefix(d)
+           && x->user_prefix == d->user_prefix && x->separator == d->groups_separator
+           && x->separator_set == d->groups_separator_set;
+}
+
 /* An extra key must not write the user or groups header: with a prefix that
  * overlaps them (X-Remote- and X-Remote-User), key "user" would. */
-static int extra_collides(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
+static int extra_collides(request_rec *r, const k8ssa_export *x)
 {
-    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
+    const char *u = x->user_header, *g = x->groups_header;
     size_t i;
 
-    for (i = 0; *x && i < id->nextra; i++) {
-        const char *h = apr_pstrcat(r->pool, x,
-                                    k8ssa_extra_key_encode(r->pool, id->extra[i].key), NULL);
+    for (i = 0; x->extra_names != NULL && i < x->id->nextra; i++) {
+        const char *h = x->extra_names[i];
         if ((*u && k8ssa_header_name_equals(h, u)) || (*g && k8ssa_header_name_equals(h, g))) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(017)
                           "the extra key \"%s\" of %s would be written as header %s, which "
                           "is AuthK8sUserHeader or AuthK8sGroupsHeader: give "
                           "AuthK8sExtraHeaderPrefix a prefix they do not start with, for %s",
-                          id->extra[i].key, id->username, h, r->uri);
+                          x->id->extra[i].key, x->id->username, h, r->uri);
             return 1;
         }
     }
     return 0;
+}
+
+static void prepare_export(request_rec *r, apr_pool_t *p, const k8ssa_dir_conf *d,
+                           const k8ssa_identity *id, k8ssa_export *x)
+{
+    size_t i;
+
+    memset(x, 0, sizeof(*x));
+    x->id = id;
+    x->user_header = user_header(d);
+    x->groups_header = groups_header(d);
+    x->extra_prefix = extra_prefix(d);
+    x->user_prefix = d->user_prefix;
+    x->separator = d->groups_separator;
+    x->separator_set = d->groups_separator_set;
+    x->user = d->user_prefix ? apr_pstrcat(p, d->user_prefix, id->username, NULL)
+                             : id->username;
+    if (*x->extra_prefix && id->nextra > 0) {
+        x->extra_names = apr_palloc(p, id->nextra * sizeof(*x->extra_names));
+        for (i = 0; i < id->nextra; i++)
+            x->extra_names[i] = apr_pstrcat(p, x->extra_prefix,
+                                            k8ssa_extra_key_encode(p, id->extra[i].key),
+                                            NULL);
+    }
+    x->groups_env = k8ssa_identity_groups_env(p, id);
+    x->is_sa = k8ssa_identity_serviceaccount(p, id->username, &x->ns, &x->sa);
+    if (extra_collides(r, x)) {
+        x->status = HTTP_INTERNAL_SERVER_ERROR;
+        return;
+    }
+    if (*x->groups_header && id->ngroups > 0 && d->groups_separator_set) {
+        x->joined = k8ssa_identity_join_groups(p, id, d->groups_separator);
+        if (x->joined == NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(015)
+                          "a group of %s contains AuthK8sGroupsSeparator \"%s\", so the %s "
+                          "header cannot list the groups unambiguously: unset "
+                          "AuthK8sGroupsSeparator (one header field per group) for %s",
+                          id->username, d->groups_separator, x->groups_header, r->uri);
+            x->status = HTTP_INTERNAL_SERVER_ERROR;
+            return;
+        }
+    }
+    x->status = OK;
+}
+
+/* The export of id under d, kept with the state of the request that
+ * authenticated id (and in its pool: a sub-request's pool ends first). */
+static const k8ssa_export *export_of(request_rec *r, const k8ssa_dir_conf *d,
+                                     const k8ssa_identity *id)
+{
+    request_rec *o;
+    k8ssa_request_state *st = NULL;
+
+    for (o = r; o != NULL; o = origin_of(o)) {
+        st = k8ssa_request_state_of(o);
+        if (st != NULL && st->id == id)
+            break;
+    }
+    if (o == NULL) {            /* not ours: made for this call alone */
+        k8ssa_export *x = apr_palloc(r->pool, sizeof(*x));
+        prepare_export(r, r->pool, d, id, x);
+        return x;
+    }
+    if (!export_fits(st->export, d, id)) {
+        if (st->export == NULL)
+            st->export = apr_palloc(o->pool, sizeof(*st->export));
+        prepare_export(r, o->pool, d, id, st->export);
+    }
+    return st->export;
 }
 
 void k8ssa_remove_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d)
@@ -242,58 +334,39 @@ void k8ssa_remove_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_d
 int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_conf *d,
                                const k8ssa_identity *id)
 {
-    const char *u = user_header(d), *g = groups_header(d), *x = extra_prefix(d);
-    const char *joined = NULL;
+    const k8ssa_export *x = export_of(r, d, id);
     size_t i, j;
 
-    if (extra_collides(r, d, id))
-        return HTTP_INTERNAL_SERVER_ERROR;
-    if (*g && id->ngroups > 0 && d->groups_separator_set) {
-        joined = k8ssa_identity_join_groups(r->pool, id, d->groups_separator);
-        if (joined == NULL) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(015)
-                          "a group of %s contains AuthK8sGroupsSeparator \"%s\", so the %s "
-                          "header cannot list the groups unambiguously: unset "
-                          "AuthK8sGroupsSeparator (one header field per group) for %s",
-                          id->username, d->groups_separator, g, r->uri);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    if (*u)
-        apr_table_setn(t, u, d->user_prefix ? apr_pstrcat(r->pool, d->user_prefix,
-                                                          id->username, NULL)
-                                            : id->username);
-    if (joined != NULL)
-        apr_table_setn(t, g, joined);
-    else if (*g)
+    if (x->status != OK)
+        return x->status;
+    if (*x->user_header)
+        apr_table_setn(t, x->user_header, x->user);
+    if (x->joined != NULL)
+        apr_table_setn(t, x->groups_header, x->joined);
+    else if (*x->groups_header)
         for (i = 0; i < id->ngroups; i++)
-            apr_table_addn(t, g, id->groups[i]);
-    if (*x) {
-        for (i = 0; i < id->nextra; i++) {
-            const char *h = apr_pstrcat(r->pool, x,
-                                        k8ssa_extra_key_encode(r->pool, id->extra[i].key),
-                                        NULL);
-            for (j = 0; j < id->extra[i].nvalues; j++)
-                apr_table_addn(t, h, id->extra[i].values[j]);
-        }
-    }
+            apr_table_addn(t, x->groups_header, id->groups[i]);
+    for (i = 0; x->extra_names != NULL && i < id->nextra; i++)
+        for (j = 0; j < id->extra[i].nvalues; j++)
+            apr_table_addn(t, x->extra_names[i], id->extra[i].values[j]);
     return OK;
 }
 
 static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
 {
-    const char *ns, *name;
+    const k8ssa_export *x;
     int rc = k8ssa_put_identity_headers(r, r->headers_in, d, id);
 
     if (rc != OK)
         return rc;
+    x = export_of(r, d, id);
     apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
     apr_table_setn(r->subprocess_env, "K8S_USER", id->username);
     apr_table_setn(r->subprocess_env, "K8S_UID", id->uid);
-    apr_table_setn(r->subprocess_env, "K8S_GROUPS", k8ssa_identity_groups_env(r->pool, id));
-    if (k8ssa_identity_serviceaccount(r->pool, id->username, &ns, &name)) {
-        apr_table_setn(r->subprocess_env, "K8S_NAMESPACE", ns);
-        apr_table_setn(r->subprocess_env, "K8S_SERVICEACCOUNT", name);
+    apr_table_setn(r->subprocess_env, "K8S_GROUPS", x->groups_env);
+    if (x->is_sa) {
+        apr_table_setn(r->subprocess_env, "K8S_NAMESPACE", x->ns);
+        apr_table_setn(r->subprocess_env, "K8S_SERVICEACCOUNT", x->sa);
     }
     if (d->forward_token == 0)
         apr_table_unset(r->headers_in, "Authorization");

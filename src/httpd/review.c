@@ -151,15 +151,20 @@ static void verdict_of_entry(const k8ssa_entry *e, k8ssa_verdict *v)
 }
 
 /* The cached entry of rv, verified and decoded; 0 on a miss. A bad entry is
- * a miss with a warning, never a verdict. */
+ * a miss with a warning, never a verdict. The child's own copy first; what
+ * the socache gives is copied there for the next request. */
 static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
                         k8ssa_entry *e)
 {
     unsigned char buf[K8SSA_ENTRY_MAX];
     unsigned int len = sizeof(buf);
     k8ssa_entry_status es;
+    apr_uint64_t epoch;
     apr_status_t st;
 
+    if (k8ssa_cache_kept(sc->cache, rv->key, rv->kind->entry_kind, e, r->pool))
+        return 1;
+    epoch = k8ssa_cache_epoch(rv->key);
     st = k8ssa_cache_get(sc->cache, r->server, rv->key, buf, &len, r->pool);
     if (st != APR_SUCCESS) {
         if (!APR_STATUS_IS_NOTFOUND(st))
@@ -177,6 +182,7 @@ static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
                       k8ssa_entry_status_reason(es));
         return 0;
     }
+    k8ssa_cache_keep(sc->cache, rv->key, e, epoch);
     return 1;
 }
 
@@ -188,6 +194,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
     unsigned char *buf = apr_palloc(r->pool, K8SSA_ENTRY_MAX);
     k8ssa_entry e;
     apr_time_t keep;
+    apr_uint64_t epoch = 0;
     apr_status_t st;
 
     memset(&e, 0, sizeof(e));
@@ -208,7 +215,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
     st = APR_NOTFOUND;
     if (sc->cache != NULL && keep != 0) {
         st = k8ssa_cache_put(sc->cache, r->server, rv->key, keep, buf, (unsigned int)*len,
-                             r->pool);
+                             r->pool, &epoch);
         if (st != APR_SUCCESS)
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, st, r, K8LOG(034)
                           "AuthK8sCache %s could not store the verdict on %s",
@@ -218,7 +225,12 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
      * positive entry: stale-if-error would otherwise bring a revoked token
      * back, and a revoked permission would outlive its revocation. */
     if (sc->cache != NULL && !e.positive && st != APR_SUCCESS)
-        k8ssa_cache_remove(sc->cache, r->server, rv->key, r->pool);
+        k8ssa_cache_remove(sc->cache, r->server, rv->key, r->pool, &epoch);
+    /* The child's copy, under the epoch of this very write: a later write by
+     * anyone ends it. A positive verdict the socache did not take is not
+     * kept either (the child would know more than the cache). */
+    if (sc->cache != NULL && (st == APR_SUCCESS || !e.positive))
+        k8ssa_cache_keep(sc->cache, rv->key, &e, epoch);
     return buf;
 }
 
@@ -405,7 +417,7 @@ int k8ssa_review_of_token(request_rec *r, const k8ssa_server_conf *sc,
     out->audiences = audiences(d, &out->naudiences);
     out->precheck = d->token_precheck != 0;
     out->lifetimes = lifetimes(d);
-    if (k8ssa_tokenkey(sc->secret, sc->secret_len, sc->api.server_url, out->audiences,
+    if (k8ssa_tokenkey(sc->key_secret, sc->api.server_url, out->audiences,
                        out->naudiences, token, strlen(token), out->key) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(026) "libcrypto cannot compute HMAC");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -479,7 +491,7 @@ int k8ssa_review_of_access(request_rec *r, const k8ssa_server_conf *sc,
     out->id = id;
     out->attributes = a;
     out->lifetimes = access_lifetimes(d);
-    if (k8ssa_accesskey(sc->secret, sc->secret_len, sc->api.server_url, id, a, out->key)
+    if (k8ssa_accesskey(sc->key_secret, sc->api.server_url, id, a, out->key)
         != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(026) "libcrypto cannot compute HMAC");
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -395,6 +395,7 @@ int k8ssa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     (void)ptemp;
     k8ssa_cache_register_mutex(pconf);
     k8ssa_default_cache = NULL;
+    k8ssa_child_cache_entries = K8SSA_DEFAULT_CHILD_CACHE_ENTRIES;
     k8ssa_longest.ttl = apr_time_from_sec(K8SSA_DEFAULT_CACHE_TTL);
     k8ssa_longest.negative_ttl = apr_time_from_sec(K8SSA_DEFAULT_NEGATIVE_TTL);
     k8ssa_longest.stale_if_error = 0;
@@ -402,6 +403,23 @@ int k8ssa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     k8ssa_longest_access.negative_ttl = apr_time_from_sec(K8SSA_DEFAULT_ACCESS_NEGATIVE_TTL);
     k8ssa_longest_access.stale_if_error = 0;
     return OK;
+}
+
+static apr_status_t free_keyed_secret(void *key)
+{
+    k8ssa_hmac_key_free(key);
+    return APR_SUCCESS;
+}
+
+/* The secret keyed for HMAC once per configuration, released with it. */
+static k8ssa_hmac_key *keyed_secret(apr_pool_t *pconf, const unsigned char *secret,
+                                    apr_size_t len)
+{
+    k8ssa_hmac_key *key = k8ssa_hmac_key_new(secret, len);
+
+    if (key != NULL)
+        apr_pool_cleanup_register(pconf, key, free_keyed_secret, apr_pool_cleanup_null);
+    return key;
 }
 
 int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -419,12 +437,19 @@ int k8ssa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     k8ssa_apiclient_global_init(pconf);
     k8ssa_metrics_post_config(pconf, main_s);
+    k8ssa_cache_epochs_init(main_s);
     for (s = main_s; s != NULL; s = s->next) {
         k8ssa_server_conf *c = ap_get_module_config(s->module_config, &auth_k8ssa_module);
         apr_status_t rv;
 
         c->secret = c->secret_from_file ? c->secret_from_file : k8ssa_random_secret;
         c->secret_len = c->secret_from_file ? c->secret_file_len : sizeof(k8ssa_random_secret);
+        c->key_secret = keyed_secret(pconf, c->secret, c->secret_len);
+        if (c->key_secret == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_s, K8LOG(007)
+                         "libcrypto cannot key HMAC-SHA256 with the cache secret");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         if (c->cache == NULL || has_flag(ready, c->cache))
             continue;
         set_flag(ready, c->cache);
@@ -471,7 +496,7 @@ void k8ssa_child_init(apr_pool_t *p, server_rec *main_s)
 
         if (c->cache != NULL && !has_flag(attached, c->cache)) {
             set_flag(attached, c->cache);
-            rv = k8ssa_cache_child_init(c->cache, p);
+            rv = k8ssa_cache_child_init(c->cache, p, s);
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(013)
                              "cannot attach to the " K8SSA_CACHE_MUTEX " mutex of "

@@ -1,7 +1,9 @@
 /*
- * hmac.h - HMAC-SHA256 over several pieces (libcrypto). The algorithm is
- * fetched once per process: fetching is the slow part, and this runs on every
- * cache hit.
+ * hmac.h - HMAC-SHA256 (RFC 2104) over several pieces, on libcrypto's
+ * SHA-256. A secret is keyed once (k8ssa_hmac_key_new: the digest states
+ * after the inner and outer pads); each MAC then starts from copies of those
+ * states: keying is the slow part, and a token key is computed on every
+ * request.
  */
 #ifndef K8SSA_HMAC_H
 #define K8SSA_HMAC_H
@@ -10,9 +12,18 @@
 
 #define K8SSA_HMAC_LEN 32
 
+typedef struct k8ssa_hmac_key k8ssa_hmac_key;
 typedef struct k8ssa_hmac k8ssa_hmac;
 
-/* A keyed context, or NULL when libcrypto fails. */
+/* The secret keyed once, or NULL when libcrypto fails. Safe to share
+ * between threads (it is only copied from). */
+k8ssa_hmac_key *k8ssa_hmac_key_new(const unsigned char *secret, size_t secret_len);
+void k8ssa_hmac_key_free(k8ssa_hmac_key *key);
+
+/* A MAC under a prepared key, or NULL when libcrypto fails. */
+k8ssa_hmac *k8ssa_hmac_start(const k8ssa_hmac_key *key);
+
+/* A MAC under a secret keyed for this MAC alone, or NULL. */
 k8ssa_hmac *k8ssa_hmac_new(const unsigned char *secret, size_t secret_len);
 
 /* 1 on success. */

@@ -201,3 +201,104 @@ int k8ssa_identity_value_ok(const char *s, size_t len, int may_be_empty)
         return 0;
     return k8ssa_is_printable(s, len) && space_at_start(u, len) == 0 && !space_at_end(u, len);
 }
+
+/* ---------------------------------------------------------------------------
+ * One-block copies: the structure and pointer arrays first (aligned), the
+ * strings after them.
+ */
+
+static size_t string_bytes(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static size_t pointer_bytes(const k8ssa_identity *id)
+{
+    size_t i, n = sizeof(k8ssa_identity) + id->nextra * sizeof(k8ssa_extra)
+                  + (id->ngroups + id->naudiences) * sizeof(char *);
+
+    for (i = 0; i < id->nextra; i++)
+        n += id->extra[i].nvalues * sizeof(char *);
+    return n;
+}
+
+size_t k8ssa_identity_flat_size(const k8ssa_identity *id)
+{
+    size_t i, j, n = pointer_bytes(id) + string_bytes(id->username) + string_bytes(id->uid);
+
+    for (i = 0; i < id->ngroups; i++)
+        n += string_bytes(id->groups[i]);
+    for (i = 0; i < id->naudiences; i++)
+        n += string_bytes(id->audiences[i]);
+    for (i = 0; i < id->nextra; i++) {
+        n += string_bytes(id->extra[i].key);
+        for (j = 0; j < id->extra[i].nvalues; j++)
+            n += string_bytes(id->extra[i].values[j]);
+    }
+    return n;
+}
+
+typedef struct {
+    char *pointers;     /* next free pointer-aligned byte */
+    char *strings;      /* next free string byte */
+} flat_cursor;
+
+static void *take_pointers(flat_cursor *c, size_t bytes)
+{
+    void *at = c->pointers;
+    c->pointers += bytes;
+    return at;
+}
+
+static const char *copy_string(flat_cursor *c, const char *s)
+{
+    size_t n;
+    char *at;
+
+    if (s == NULL)
+        return NULL;
+    n = strlen(s) + 1;
+    at = c->strings;
+    memcpy(at, s, n);
+    c->strings += n;
+    return at;
+}
+
+static const char **copy_strings(flat_cursor *c, const char *const *in, size_t n)
+{
+    const char **out;
+    size_t i;
+
+    if (n == 0)
+        return NULL;
+    out = take_pointers(c, n * sizeof(char *));
+    for (i = 0; i < n; i++)
+        out[i] = copy_string(c, in[i]);
+    return out;
+}
+
+k8ssa_identity *k8ssa_identity_flatten(const k8ssa_identity *id, void *buf)
+{
+    flat_cursor c;
+    k8ssa_identity *out;
+    size_t i;
+
+    c.pointers = buf;
+    c.strings = (char *)buf + pointer_bytes(id);
+    out = take_pointers(&c, sizeof(*out));
+    *out = *id;
+    out->username = copy_string(&c, id->username);
+    out->uid = copy_string(&c, id->uid);
+    out->groups = copy_strings(&c, id->groups, id->ngroups);
+    out->audiences = copy_strings(&c, id->audiences, id->naudiences);
+    out->extra = NULL;
+    if (id->nextra > 0) {
+        out->extra = take_pointers(&c, id->nextra * sizeof(k8ssa_extra));
+        for (i = 0; i < id->nextra; i++) {
+            out->extra[i].key = copy_string(&c, id->extra[i].key);
+            out->extra[i].nvalues = id->extra[i].nvalues;
+            out->extra[i].values = copy_strings(&c, id->extra[i].values, id->extra[i].nvalues);
+        }
+    }
+    return out;
+}

@@ -71,4 +71,15 @@ int k8ssa_is_printable(const char *s, size_t len);
 /* Like k8ssa_is_printable, but tab, CR and LF are allowed (JSON text). */
 int k8ssa_is_utf8_text(const char *s, size_t len);
 
+/* The bytes k8ssa_identity_flatten() needs for id: its strings and arrays in
+ * one block. */
+size_t k8ssa_identity_flat_size(const k8ssa_identity *id);
+
+/*
+ * Copies id into buf (at least k8ssa_identity_flat_size(id) bytes, aligned for
+ * a pointer) with every pointer into buf: one block that one free() releases,
+ * for caches that outlive a request. Returns the copy (at buf).
+ */
+k8ssa_identity *k8ssa_identity_flatten(const k8ssa_identity *id, void *buf);
+
 #endif

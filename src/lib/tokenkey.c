@@ -2,7 +2,6 @@
 #include "tokenkey.h"
 
 #include <apr_strings.h>
-#include "hmac.h"
 
 #include <openssl/rand.h>
 #include <stdint.h>
@@ -32,7 +31,7 @@ static int cmp_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
+int k8ssa_tokenkey(const k8ssa_hmac_key *secret,
                    const char *server_url, const char *const *audiences,
                    size_t naudiences, const char *token, size_t token_len,
                    unsigned char out[K8SSA_TOKENKEY_LEN])
@@ -51,7 +50,7 @@ int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
         memcpy(sorted, audiences, naudiences * sizeof(*sorted));
         qsort(sorted, naudiences, sizeof(*sorted), cmp_strings);
     }
-    h = k8ssa_hmac_new(secret, secret_len);
+    h = k8ssa_hmac_start(secret);
     ok = h != NULL
          && update_field(h, K8SSA_KEY_LABEL_TOKEN, sizeof(K8SSA_KEY_LABEL_TOKEN) - 1)
          && update_field(h, server_url, strlen(server_url))
@@ -72,7 +71,7 @@ static int update_string(k8ssa_hmac *h, const char *s)
     return update_field(h, s ? s : "", s ? strlen(s) : 0);
 }
 
-int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *server_url,
+int k8ssa_accesskey(const k8ssa_hmac_key *secret, const char *server_url,
                     const k8ssa_identity *id, const k8ssa_access_attributes *a,
                     unsigned char out[K8SSA_TOKENKEY_LEN])
 {
@@ -87,7 +86,7 @@ int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *
             return -1;
     }
     k8ssa_identity_sorted_extra(id, sorted);
-    h = k8ssa_hmac_new(secret, secret_len);
+    h = k8ssa_hmac_start(secret);
     ok = h != NULL
          && update_field(h, K8SSA_KEY_LABEL_ACCESS, sizeof(K8SSA_KEY_LABEL_ACCESS) - 1)
          && update_string(h, server_url) && update_string(h, id->username)

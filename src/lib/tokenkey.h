@@ -14,6 +14,7 @@
 #include <apr_pools.h>
 
 #include "accessreview.h"
+#include "hmac.h"
 #include "identity.h"
 
 #define K8SSA_TOKENKEY_LEN 32
@@ -22,8 +23,9 @@
 #define K8SSA_KEY_LABEL_ACCESS "k8ssa-key-access-v1"
 #define K8SSA_SECRET_MIN_LEN 32
 
-/* 0 on success; -1 when libcrypto fails. Audience order does not matter. */
-int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
+/* 0 on success; -1 when libcrypto fails. Audience order does not matter.
+ * The secret comes keyed (k8ssa_hmac_key_new), once per configuration. */
+int k8ssa_tokenkey(const k8ssa_hmac_key *secret,
                    const char *server_url, const char *const *audiences,
                    size_t naudiences, const char *token, size_t token_len,
                    unsigned char out[K8SSA_TOKENKEY_LEN]);
@@ -35,7 +37,7 @@ int k8ssa_tokenkey(const unsigned char *secret, size_t secret_len,
  * every attribute (unset ones as empty fields), each length-prefixed. 0 on
  * success; -1 when libcrypto fails.
  */
-int k8ssa_accesskey(const unsigned char *secret, size_t secret_len, const char *server_url,
+int k8ssa_accesskey(const k8ssa_hmac_key *secret, const char *server_url,
                     const k8ssa_identity *id, const k8ssa_access_attributes *a,
                     unsigned char out[K8SSA_TOKENKEY_LEN]);
 

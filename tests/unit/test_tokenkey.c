@@ -11,13 +11,21 @@
 #include "hmac.h"
 #include "tokenkey.h"
 
+#include <stdio.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
 static const unsigned char secret2[32] = "0123456789abcdef0123456789abcdeX";
 
 static void key_of(const unsigned char *sec, const char *url, const char *const *aud, size_t n,
                    const char *token, unsigned char out[K8SSA_TOKENKEY_LEN])
 {
-    assert_int_equal(k8ssa_tokenkey(sec, 32, url, aud, n, token, strlen(token), out), 0);
+    k8ssa_hmac_key *k = k8ssa_hmac_key_new(sec, 32);
+
+    assert_non_null(k);
+    assert_int_equal(k8ssa_tokenkey(k, url, aud, n, token, strlen(token), out), 0);
+    k8ssa_hmac_key_free(k);
 }
 
 static void test_deterministic_and_order_free(void **state)
@@ -134,7 +142,11 @@ static const char *vals[] = { "v1", "v2" }, *vals_r[] = { "v2", "v1" };
 static void akey(const k8ssa_identity *id, const k8ssa_access_attributes *a,
                  unsigned char out[32])
 {
-    assert_int_equal(k8ssa_accesskey(secret, 32, "https://k", id, a, out), 0);
+    k8ssa_hmac_key *k = k8ssa_hmac_key_new(secret, 32);
+
+    assert_non_null(k);
+    assert_int_equal(k8ssa_accesskey(k, "https://k", id, a, out), 0);
+    k8ssa_hmac_key_free(k);
 }
 
 static void test_access_key_inputs(void **state)
@@ -226,6 +238,84 @@ static void test_access_key_is_never_a_token_key(void **state)
     assert_memory_equal(want, k, 32);
 }
 
+/* --- HMAC-SHA256 itself: RFC 4231's test cases, and libcrypto's HMAC()
+ * for keys around the block size, in pieces and reused keys --- */
+
+static void unhex(const char *hex, unsigned char *out)
+{
+    size_t i;
+
+    for (i = 0; hex[2 * i]; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        out[i] = (unsigned char)v;
+    }
+}
+
+static void mac_of(const unsigned char *key, size_t klen, const void *data, size_t len,
+                   unsigned char out[32])
+{
+    k8ssa_hmac *h = k8ssa_hmac_new(key, klen);
+
+    assert_non_null(h);
+    assert_true(k8ssa_hmac_update(h, data, len));
+    assert_true(k8ssa_hmac_final(h, out));
+}
+
+static void test_hmac_rfc4231(void **state)
+{
+    unsigned char key[131], want[32], got[32];
+    (void)state;
+
+    /* test case 1 */
+    memset(key, 0x0b, 20);
+    unhex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", want);
+    mac_of(key, 20, "Hi There", 8, got);
+    assert_memory_equal(want, got, 32);
+    /* test case 2: a key shorter than the block */
+    unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want);
+    mac_of((const unsigned char *)"Jefe", 4, "what do ya want for nothing?", 28, got);
+    assert_memory_equal(want, got, 32);
+    /* test case 6: a key longer than the block is hashed first */
+    memset(key, 0xaa, 131);
+    unhex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", want);
+    mac_of(key, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54, got);
+    assert_memory_equal(want, got, 32);
+}
+
+static void test_hmac_matches_libcrypto(void **state)
+{
+    static const size_t klens[] = { 0, 1, 32, 63, 64, 65, 200 };
+    unsigned char key[200], data[300], want[32], got[32];
+    unsigned int n = 0;
+    size_t i, k;
+    (void)state;
+
+    for (i = 0; i < sizeof(key); i++)
+        key[i] = (unsigned char)(i * 7 + 1);
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 13 + 5);
+    for (k = 0; k < sizeof(klens) / sizeof(klens[0]); k++) {
+        k8ssa_hmac_key *prepared = k8ssa_hmac_key_new(key, klens[k]);
+        int round;
+
+        assert_non_null(prepared);
+        assert_non_null(HMAC(EVP_sha256(), key, (int)klens[k], data, sizeof(data), want, &n));
+        /* the same prepared key twice: starting a MAC never changes it */
+        for (round = 0; round < 2; round++) {
+            k8ssa_hmac *h = k8ssa_hmac_start(prepared);
+            assert_non_null(h);
+            assert_true(k8ssa_hmac_update(h, data, 100));
+            assert_true(k8ssa_hmac_update(h, data + 100, 0));
+            assert_true(k8ssa_hmac_update(h, data + 100, sizeof(data) - 100));
+            assert_true(k8ssa_hmac_final(h, got));
+            assert_memory_equal(want, got, 32);
+        }
+        k8ssa_hmac_key_free(prepared);
+    }
+    assert_null(k8ssa_hmac_start(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_access_key_is_never_a_token_key),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_hmac_matches_libcrypto),
     };
     int rc;
     apr_initialize();
