@@ -162,8 +162,11 @@ static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
     apr_uint64_t epoch;
     apr_status_t st;
 
-    if (k8ssa_cache_kept(sc->cache, rv->key, rv->kind->entry_kind, e, r->pool))
+    if (k8ssa_cache_kept(sc->cache, rv->key, rv->kind->entry_kind, e, r->pool)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "the verdict on %s from this child's "
+                      "copy", rv->kind->subject(r->pool, rv));
         return 1;
+    }
     epoch = k8ssa_cache_epoch(rv->key);
     st = k8ssa_cache_get(sc->cache, r->server, rv->key, buf, &len, r->pool);
     if (st != APR_SUCCESS) {

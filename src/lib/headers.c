@@ -48,6 +48,14 @@ int k8ssa_header_name_equals(const char *name, const char *configured)
 
 int k8ssa_is_identity_header(const k8ssa_header_names *names, const char *name, size_t len)
 {
+    /* Most fields a request carries differ in their first letter from all
+     * three names: one look each, on every request. */
+    int first = len > 0 ? fold((unsigned char)name[0]) : 0;
+
+    if (first != fold((unsigned char)names->user[0])
+        && first != fold((unsigned char)names->groups[0])
+        && first != fold((unsigned char)names->extra_prefix[0]))
+        return 0;
     return (*names->user && len == strlen(names->user) && has_prefix_n(name, len, names->user))
         || (*names->groups && len == strlen(names->groups)
             && has_prefix_n(name, len, names->groups))
