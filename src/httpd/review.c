@@ -223,6 +223,11 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, st, r, K8LOG(034)
                           "AuthK8sCache %s could not store the verdict on %s",
                           k8ssa_cache_spec(sc->cache), rv->kind->subject(r->pool, rv));
+        else
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "stored the verdict on %s: %lu "
+                          "bytes and its %d-byte key in AuthK8sCache %s",
+                          rv->kind->subject(r->pool, rv), (unsigned long)*len,
+                          K8SSA_TOKENKEY_LEN, k8ssa_cache_spec(sc->cache));
     }
     /* A negative verdict that is not stored must still end an earlier
      * positive entry: stale-if-error would otherwise bring a revoked token

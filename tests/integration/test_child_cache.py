@@ -79,6 +79,11 @@ def test_copies_serve_hits(srv, api):
     assert api.reviews_of(tok) == 1
     pids = copy_pids(srv, mark)
     assert pids, "no verdict came from a child's copy:\n" + "\n".join(srv.new_log_lines(mark))
+    # what README's Cache section states of a typical service account's entry
+    sizes = [int(m.group(1)) for m in (re.search(r"stored the verdict on .*: (\d+) bytes", l)
+                                       for l in srv.new_log_lines(mark)) if m]
+    assert len(sizes) == 1 and 300 < sizes[0] < 1024, sizes
+    print("shmcb entry of a service account with 3 groups and 2 extras: %d bytes" % sizes[0])
     if helpers.MPM == "prefork":
         assert len(pids) >= 2, "copies in several children: %r" % pids
     # the copy's identity is the review's, byte for byte, on every hit
