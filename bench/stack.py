@@ -34,7 +34,7 @@ LOAD_CPU = 1
 
 # Both httpds: mpm_event, two children of 32 threads, both alive all run long.
 CHILDREN = 2
-THREADS_PER_CHILD = 32
+THREADS_PER_CHILD = 64
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 USERNAME = "system:serviceaccount:bench:client"

@@ -13,7 +13,8 @@
 #      with the sanitizer runtime preloaded): a sanitizer report in any httpd
 #      log fails it;
 #   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 6);
-#   6. the Debian package built, installed, enabled and checked (package.sh).
+#   6. a smoke run of the benchmark (bench/run.py --smoke: checks, no timing);
+#   7. the Debian package built, installed, enabled and checked (package.sh).
 # The soak (tests/integration/test_soak.py, about two minutes) runs once, in 1.
 set -eu
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,7 +42,8 @@ MPM_TESTS="tests/integration/test_status.py tests/integration/test_require.py
 tests/integration/test_cache.py tests/integration/test_headers.py
 tests/integration/test_request_paths.py tests/integration/test_faults.py
 tests/integration/test_credentials.py tests/integration/test_access.py
-tests/integration/test_shield.py tests/integration/test_metrics.py"
+tests/integration/test_shield.py tests/integration/test_metrics.py
+tests/integration/test_child_cache.py"
 # worker runs one threaded child like event; prefork runs several children
 # of one thread each (per-child caches, flights, key sets and metric slots):
 # the authorization, shield and metrics tests matter most there.
@@ -79,6 +81,9 @@ for t in bearer tokenreview headers entry jwt websocket list accessreview canlin
     echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$' || tail -1 "$work.log")"
     rm -rf "$work" "$work.log"
 done
+# Not a measurement (1 s per scenario): that the benchmark still runs, every
+# scenario answers 2xx and the stand-in sees the reviews each one should cause.
+run "benchmark smoke run (bench/run.py --smoke)" /usr/bin/python3 "$top/bench/run.py" --smoke
 run "Debian package: dpkg-buildpackage, dpkg -i, a2enmod auth_k8ssa, apache2ctl -t" \
     "$top/scripts/package.sh" --check
 # One closing line for people and CI: every C unit test and pytest test run.

@@ -137,8 +137,10 @@ static int authenticate(request_rec *r)
     header = apr_table_get(r->headers_in, "Authorization");
     bs = k8ssa_bearer_parse(header, &off, &len);
     prior = k8ssa_inherited_state(r);
-    if (bs == K8SSA_BEARER_OK) {
-        token = apr_pstrmemdup(r->pool, header + off, len);
+    if (bs == K8SSA_BEARER_OK && header[off + len] == '\0') {
+        token = header + off;   /* the header's own bytes: no copy to wipe */
+    } else if (bs == K8SSA_BEARER_OK) {
+        token = apr_pstrmemdup(r->pool, header + off, len);     /* trailing blanks */
         apr_pool_cleanup_register(r->pool, token, k8ssa_wipe_token_copy, apr_pool_cleanup_null);
     } else if (bs == K8SSA_BEARER_ABSENT && header == NULL && ws_token != NULL
                && k8ssa_is_websocket_upgrade(r)) {

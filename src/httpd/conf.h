@@ -116,8 +116,11 @@ typedef struct {
     /* Why a Require k8s-can line could not be decided (503 or 500), for
      * the authorization hook that answers with that status. */
     int access_failure;
-    /* id as the identity headers write it (identity_headers.c) */
+    /* id as the identity headers write it (identity_headers.c), and the
+     * tables of this request it was last written into */
     struct k8ssa_export *export;
+    const apr_table_t *put_headers, *put_env;
+    const char *put_connection, *put_user;
 } k8ssa_request_state;
 
 

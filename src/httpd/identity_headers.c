@@ -25,6 +25,7 @@
 #include "http_core.h"
 #include "http_request.h"
 #include "apr_strings.h"
+#include "apr_lib.h"
 
 #include "bearer.h"
 #include "headers.h"
@@ -36,6 +37,19 @@
 static const char *const identity_variables[] = {
     "REMOTE_USER", "K8S_USER", "K8S_UID", "K8S_GROUPS", "K8S_NAMESPACE", "K8S_SERVICEACCOUNT"
 };
+
+/* Any spelling of them: tables fold case. */
+static int is_identity_variable_name(const char *name)
+{
+    size_t i;
+
+    if (apr_tolower(name[0]) != 'r' && apr_tolower(name[0]) != 'k')
+        return 0;               /* REMOTE_USER, K8S_*: most go at the first letter */
+    for (i = 0; i < sizeof(identity_variables) / sizeof(identity_variables[0]); i++)
+        if (ap_cstr_casecmp(name, identity_variables[i]) == 0)
+            return 1;
+    return 0;
+}
 
 k8ssa_request_state *k8ssa_request_state_of(request_rec *r)
 {
@@ -352,6 +366,136 @@ int k8ssa_put_identity_headers(request_rec *r, apr_table_t *t, const k8ssa_dir_c
     return OK;
 }
 
+/* ---------------------------------------------------------------------------
+ * Settled already? fixups scrubs and exports again, for what happened since
+ * check_authn (another module's hooks, mod_dir's configuration swap). When
+ * the request's tables still hold exactly what the module put, field for
+ * field (the very key and value strings), and nothing else under those
+ * names, the scrub and export would give the same tables: they are skipped.
+ */
+
+/* What put_identity() wrote into r's own tables. */
+static void remember_put(request_rec *r, const k8ssa_export *x)
+{
+    k8ssa_request_state *st = k8ssa_request_state_of(r);
+
+    if (st == NULL || st->export != x)
+        return;                 /* the state of another request: not recorded */
+    st->put_headers = r->headers_in;
+    st->put_env = r->subprocess_env;
+    st->put_connection = apr_table_get(r->headers_in, "Connection");
+    st->put_user = r->user;
+}
+
+static int is_one_of(const char *v, const char *const *list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (v == list[i])
+            return 1;
+    return 0;
+}
+
+/* 1 when the identity-named field k: v is one the module put for x. */
+static int is_our_field(const k8ssa_export *x, const char *k, const char *v)
+{
+    const k8ssa_identity *id = x->id;
+    size_t i;
+
+    if (k == x->user_header)
+        return v == x->user;
+    if (k == x->groups_header)
+        return x->joined != NULL ? v == x->joined : is_one_of(v, id->groups, id->ngroups);
+    for (i = 0; x->extra_names != NULL && i < id->nextra; i++)
+        if (k == x->extra_names[i])
+            return is_one_of(v, id->extra[i].values, id->extra[i].nvalues);
+    return 0;
+}
+
+static size_t fields_put(const k8ssa_export *x)
+{
+    size_t i, n = *x->user_header ? 1 : 0;
+
+    if (*x->groups_header)
+        n += x->joined != NULL ? 1 : x->id->ngroups;
+    for (i = 0; x->extra_names != NULL && i < x->id->nextra; i++)
+        n += x->id->extra[i].nvalues;
+    return n;
+}
+
+/* The value the module puts under an identity variable, NULL: none. */
+static const char *our_variable(request_rec *r, const k8ssa_export *x, const char *name)
+{
+    if (strcmp(name, "REMOTE_USER") == 0)
+        return r->user;
+    if (strcmp(name, "K8S_USER") == 0)
+        return x->id->username;
+    if (strcmp(name, "K8S_UID") == 0)
+        return x->id->uid;
+    if (strcmp(name, "K8S_GROUPS") == 0)
+        return x->groups_env;
+    if (strcmp(name, "K8S_NAMESPACE") == 0)
+        return x->is_sa ? x->ns : NULL;
+    if (strcmp(name, "K8S_SERVICEACCOUNT") == 0)
+        return x->is_sa ? x->sa : NULL;
+    return NULL;
+}
+
+static int settled(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
+{
+    const k8ssa_request_state *st = k8ssa_request_state_of(r);
+    const k8ssa_export *x = st != NULL ? st->export : NULL;
+    k8ssa_header_names names;
+    const apr_array_header_t *a;
+    const apr_table_entry_t *e;
+    size_t fields = 0, vars = 0;
+    int i;
+
+    if (id == NULL || x == NULL || st->put_headers != r->headers_in
+        || st->put_env != r->subprocess_env || st->put_user != r->user
+        || !export_fits(x, d, id) || x->status != OK
+        || apr_table_get(r->headers_in, "Connection") != st->put_connection)
+        return 0;
+    names = names_of(d);
+    a = apr_table_elts(r->headers_in);
+    e = (const apr_table_entry_t *)a->elts;
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].key == NULL || !k8ssa_is_identity_header(&names, e[i].key, strlen(e[i].key)))
+            continue;
+        if (!is_our_field(x, e[i].key, e[i].val))
+            return 0;
+        fields++;
+    }
+    if (fields != fields_put(x))
+        return 0;
+    a = apr_table_elts(r->subprocess_env);
+    e = (const apr_table_entry_t *)a->elts;
+    for (i = 0; i < a->nelts; i++) {
+        const char *ours;
+        if (e[i].key == NULL)
+            continue;
+        /* the CGI forms of identity headers come only from elsewhere */
+        if (ap_cstr_casecmpn(e[i].key, "HTTP_", 5) == 0
+            || ap_cstr_casecmpn(e[i].key, "REDIRECT_", 9) == 0) {
+            header_scan scan = { r->pool, &names, NULL };
+            collect_identity_variables(&scan, e[i].key, e[i].val);
+            if (scan.found != NULL)
+                return 0;
+            continue;
+        }
+        ours = our_variable(r, x, e[i].key);
+        if (ours != NULL) {
+            if (e[i].val != ours)
+                return 0;
+            vars++;
+        } else if (is_identity_variable_name(e[i].key)) {
+            return 0;           /* an identity variable under another spelling */
+        }
+    }
+    return vars == (x->is_sa ? 6u : 4u);
+}
+
 static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_identity *id)
 {
     const k8ssa_export *x;
@@ -370,6 +514,7 @@ static int put_identity(request_rec *r, const k8ssa_dir_conf *d, const k8ssa_ide
     }
     if (d->forward_token == 0)
         apr_table_unset(r->headers_in, "Authorization");
+    remember_put(r, x);
     return OK;
 }
 
@@ -390,8 +535,10 @@ int k8ssa_identity_apply(request_rec *r, int from_client)
     if (!k8ssa_is_our_auth_type(r))
         return OK;
     d = ap_get_module_config(r->per_dir_config, &auth_k8ssa_module);
-    scrub(r, d, from_client);
     id = k8ssa_identity_of(r);
+    if (!from_client && settled(r, d, id))
+        return OK;
+    scrub(r, d, from_client);
     return id != NULL ? put_identity(r, d, id) : OK;
 }
 

@@ -73,15 +73,16 @@ static int entry_mac(const unsigned char *secret, size_t secret_len,
                      const unsigned char key[K8SSA_TOKENKEY_LEN], const unsigned char *data,
                      size_t len, unsigned char out[K8SSA_ENTRY_MAC_LEN])
 {
-    k8ssa_hmac *h = k8ssa_hmac_new(secret, secret_len);
-    int ok;
+    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(secret, secret_len);
+    k8ssa_hmac h;
+    int ok = k8ssa_hmac_begin(&h, keyed)
+             && k8ssa_hmac_update(&h, MAC_CONTEXT, sizeof(MAC_CONTEXT))
+             && k8ssa_hmac_update(&h, key, K8SSA_TOKENKEY_LEN)
+             && k8ssa_hmac_update(&h, data, len);
 
-    if (h == NULL)
-        return 0;
-    ok = k8ssa_hmac_update(h, MAC_CONTEXT, sizeof(MAC_CONTEXT))
-         && k8ssa_hmac_update(h, key, K8SSA_TOKENKEY_LEN)
-         && k8ssa_hmac_update(h, data, len);
-    return k8ssa_hmac_final(h, out) && ok;  /* final also frees h */
+    ok = k8ssa_hmac_end(&h, out) && ok;
+    k8ssa_hmac_key_free(keyed);
+    return ok;
 }
 
 k8ssa_entry_status k8ssa_entry_encode(const unsigned char *mac_secret, size_t secret_len,

@@ -1,35 +1,44 @@
 /*
  * hmac.h - HMAC-SHA256 (RFC 2104) over several pieces, on libcrypto's
  * SHA-256. A secret is keyed once (k8ssa_hmac_key_new: the digest states
- * after the inner and outer pads); each MAC then starts from copies of those
- * states: keying is the slow part, and a token key is computed on every
- * request.
+ * after the inner and outer pads); each MAC starts from a copy of those
+ * states, in a context on the caller's stack: a token key is computed on
+ * every request, and keying or allocating would cost more than hashing the
+ * token.
  */
 #ifndef K8SSA_HMAC_H
 #define K8SSA_HMAC_H
 
 #include <stddef.h>
 
+/* SHA256_CTX: a plain struct that a copy duplicates (the EVP interface
+ * allocates on every copy). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 #define K8SSA_HMAC_LEN 32
 
 typedef struct k8ssa_hmac_key k8ssa_hmac_key;
-typedef struct k8ssa_hmac k8ssa_hmac;
 
-/* The secret keyed once, or NULL when libcrypto fails. Safe to share
- * between threads (it is only copied from). */
+/* One MAC in progress; no allocation, wiped by k8ssa_hmac_end(). */
+typedef struct {
+    SHA256_CTX sha;
+    const k8ssa_hmac_key *key;
+} k8ssa_hmac;
+
+/* The secret keyed once, or NULL when out of memory or libcrypto fails.
+ * Safe to share between threads (only copied from). */
 k8ssa_hmac_key *k8ssa_hmac_key_new(const unsigned char *secret, size_t secret_len);
+/* Wipes and frees the key (NULL: nothing). */
 void k8ssa_hmac_key_free(k8ssa_hmac_key *key);
 
-/* A MAC under a prepared key, or NULL when libcrypto fails. */
-k8ssa_hmac *k8ssa_hmac_start(const k8ssa_hmac_key *key);
-
-/* A MAC under a secret keyed for this MAC alone, or NULL. */
-k8ssa_hmac *k8ssa_hmac_new(const unsigned char *secret, size_t secret_len);
+/* Starts a MAC under key; 1 on success (0 for a NULL key). */
+int k8ssa_hmac_begin(k8ssa_hmac *h, const k8ssa_hmac_key *key);
 
 /* 1 on success. */
 int k8ssa_hmac_update(k8ssa_hmac *h, const void *data, size_t len);
 
-/* Writes the MAC and frees h (also on failure); 1 on success. */
-int k8ssa_hmac_final(k8ssa_hmac *h, unsigned char out[K8SSA_HMAC_LEN]);
+/* Writes the MAC and wipes h (also on failure); 1 on success. */
+int k8ssa_hmac_end(k8ssa_hmac *h, unsigned char out[K8SSA_HMAC_LEN]);
 
 #endif

@@ -37,7 +37,7 @@ int k8ssa_tokenkey(const k8ssa_hmac_key *secret,
                    unsigned char out[K8SSA_TOKENKEY_LEN])
 {
     const char *small[8], **sorted = small;
-    k8ssa_hmac *h;
+    k8ssa_hmac mac, *h = &mac;
     size_t i;
     int ok;
 
@@ -50,8 +50,7 @@ int k8ssa_tokenkey(const k8ssa_hmac_key *secret,
         memcpy(sorted, audiences, naudiences * sizeof(*sorted));
         qsort(sorted, naudiences, sizeof(*sorted), cmp_strings);
     }
-    h = k8ssa_hmac_start(secret);
-    ok = h != NULL
+    ok = k8ssa_hmac_begin(h, secret)
          && update_field(h, K8SSA_KEY_LABEL_TOKEN, sizeof(K8SSA_KEY_LABEL_TOKEN) - 1)
          && update_field(h, server_url, strlen(server_url))
          /* the count, as an empty field whose length prefix is the count */
@@ -59,8 +58,7 @@ int k8ssa_tokenkey(const k8ssa_hmac_key *secret,
     for (i = 0; ok && i < naudiences; i++)
         ok = update_field(h, sorted[i], strlen(sorted[i]));
     ok = ok && update_field(h, token, token_len);
-    if (h != NULL)
-        ok = k8ssa_hmac_final(h, out) && ok;
+    ok = k8ssa_hmac_end(h, out) && ok;
     if (sorted != small)
         free(sorted);
     return ok ? 0 : -1;
@@ -76,7 +74,7 @@ int k8ssa_accesskey(const k8ssa_hmac_key *secret, const char *server_url,
                     unsigned char out[K8SSA_TOKENKEY_LEN])
 {
     const k8ssa_extra *small[8], **sorted = small;
-    k8ssa_hmac *h;
+    k8ssa_hmac mac, *h = &mac;
     size_t i, j;
     int ok;
 
@@ -86,8 +84,7 @@ int k8ssa_accesskey(const k8ssa_hmac_key *secret, const char *server_url,
             return -1;
     }
     k8ssa_identity_sorted_extra(id, sorted);
-    h = k8ssa_hmac_start(secret);
-    ok = h != NULL
+    ok = k8ssa_hmac_begin(h, secret)
          && update_field(h, K8SSA_KEY_LABEL_ACCESS, sizeof(K8SSA_KEY_LABEL_ACCESS) - 1)
          && update_string(h, server_url) && update_string(h, id->username)
          && update_string(h, id->uid) && update_field_len(h, id->ngroups);
@@ -102,8 +99,7 @@ int k8ssa_accesskey(const k8ssa_hmac_key *secret, const char *server_url,
     ok = ok && update_string(h, a->verb) && update_string(h, a->group)
          && update_string(h, a->resource) && update_string(h, a->subresource)
          && update_string(h, a->ns) && update_string(h, a->name) && update_string(h, a->path);
-    if (h != NULL)
-        ok = k8ssa_hmac_final(h, out) && ok;
+    ok = k8ssa_hmac_end(h, out) && ok;
     if (sorted != small)
         free(sorted);
     return ok ? 0 : -1;
