@@ -462,8 +462,8 @@ def report_notes(args):
         "\nnotes: ratio = req/s over the `vs` scenario's of the same round, median over "
         "rounds; latencies and CPU are medians, non-2xx and closed connections sums. "
         "Closed conns: wrk's socket read/write errors, keep-alive connections httpd "
-        "closed (wrk reconnects): with as many connections as threads httpd closes some "
-        "(none with 64 threads per child, none from nginx), in every scenario alike. "
+        "closed (wrk reconnects); with %d threads per child for %d connections there "
+        "should be next to none. " % (stack.THREADS_PER_CHILD, args.connections) +
         "httpd CPU below core 0's busy share means something else ran there. Reviews and TLS connections: what the "
         "stand-in logged during the measured %d s (a TLS connection = a connection's "
         "first request). The hit scenarios run with AuthK8sCacheTTL/AuthK8sAccessCacheTTL "

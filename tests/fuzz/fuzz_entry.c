@@ -131,12 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* re-signed: the parser sees the body as authenticated content */
     if (size >= K8SSA_ENTRY_MAC_LEN) {
-        k8ssa_hmac *h = k8ssa_hmac_new(secret, sizeof(secret));
-        CHECK(h != NULL);
-        CHECK(k8ssa_hmac_update(h, "k8ssa-entry-v2", 15));
-        CHECK(k8ssa_hmac_update(h, key, sizeof(key)));
-        CHECK(k8ssa_hmac_update(h, buf, size - K8SSA_ENTRY_MAC_LEN));
-        CHECK(k8ssa_hmac_final(h, buf + size - K8SSA_ENTRY_MAC_LEN));
+        k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(secret, sizeof(secret));
+        k8ssa_hmac h;
+        CHECK(k8ssa_hmac_begin(&h, keyed));
+        CHECK(k8ssa_hmac_update(&h, "k8ssa-entry-v2", 15));
+        CHECK(k8ssa_hmac_update(&h, key, sizeof(key)));
+        CHECK(k8ssa_hmac_update(&h, buf, size - K8SSA_ENTRY_MAC_LEN));
+        CHECK(k8ssa_hmac_end(&h, buf + size - K8SSA_ENTRY_MAC_LEN));
+        k8ssa_hmac_key_free(keyed);
         check_decode(buf, size);
     }
     free(buf);

@@ -248,12 +248,14 @@ static void test_mac_binds_key_and_secret(void **state)
 static void sign(const unsigned char *sec, size_t seclen, const unsigned char *k,
                  const unsigned char *body, size_t n, unsigned char mac[K8SSA_ENTRY_MAC_LEN])
 {
-    k8ssa_hmac *h = k8ssa_hmac_new(sec, seclen);
-    assert_non_null(h);
-    assert_true(k8ssa_hmac_update(h, "k8ssa-entry-v2", 15));
-    assert_true(k8ssa_hmac_update(h, k, K8SSA_TOKENKEY_LEN));
-    assert_true(k8ssa_hmac_update(h, body, n));
-    assert_true(k8ssa_hmac_final(h, mac));
+    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(sec, seclen);
+    k8ssa_hmac h;
+    assert_true(k8ssa_hmac_begin(&h, keyed));
+    assert_true(k8ssa_hmac_update(&h, "k8ssa-entry-v2", 15));
+    assert_true(k8ssa_hmac_update(&h, k, K8SSA_TOKENKEY_LEN));
+    assert_true(k8ssa_hmac_update(&h, body, n));
+    assert_true(k8ssa_hmac_end(&h, mac));
+    k8ssa_hmac_key_free(keyed);
 }
 
 static void test_mac_definition(void **state)
