@@ -211,8 +211,10 @@ void k8ssa_note(request_rec *r, const char *key, const char *value)
     request_rec *c = client_request(r);
 
     apr_table_setn(r->notes, key, value);
+    /* A sub-request's pool ends before the access log reads the client's
+     * notes: its values are copied. */
     if (c != r && apr_table_get(c->notes, key) == NULL)
-        apr_table_setn(c->notes, key, value);
+        apr_table_setn(c->notes, key, c->pool == r->pool ? value : apr_pstrdup(c->pool, value));
 }
 
 int k8ssa_check_authn(request_rec *r)

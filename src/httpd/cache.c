@@ -144,9 +144,11 @@ apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s
 {
     apr_status_t rv;
 
-    /* Another host's review bumps no epoch here: a shared cache is read
-     * every time. */
-    if (epochs != NULL && k8ssa_child_cache_entries > 0 && !k8ssa_cache_is_shared(c)) {
+    /* Only shmcb is sure to be this server's alone: its segment belongs to
+     * this parent's processes. Another host's or another httpd's write (a
+     * memcache, redis, distcache, a dbm file two servers open) bumps no
+     * epoch here: those caches are read every time. */
+    if (epochs != NULL && k8ssa_child_cache_entries > 0 && strcmp(c->name, "shmcb") == 0) {
         rv = k8ssa_verdicts_create(p, (size_t)k8ssa_child_cache_entries, epochs, &c->kept);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, K8LOG(062)
@@ -165,21 +167,10 @@ apr_uint64_t k8ssa_cache_epoch(const unsigned char key[K8SSA_TOKENKEY_LEN])
     return epochs != NULL ? k8ssa_epoch_of(epochs, key) : 0;
 }
 
-static apr_status_t release_held(void *held)
-{
-    k8ssa_verdicts_release(held);
-    return APR_SUCCESS;
-}
-
 int k8ssa_cache_kept(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
                      k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p)
 {
-    k8ssa_held_verdict *held;
-
-    if (c->kept == NULL || !k8ssa_verdicts_get(c->kept, key, kind, e, &held))
-        return 0;
-    apr_pool_cleanup_register(p, held, release_held, apr_pool_cleanup_null);
-    return 1;
+    return c->kept != NULL && k8ssa_verdicts_get(c->kept, key, kind, e, p);
 }
 
 void k8ssa_cache_keep(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
@@ -189,12 +180,15 @@ void k8ssa_cache_keep(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN
         k8ssa_verdicts_put(c->kept, key, e, epoch);
 }
 
-static void bump(const unsigned char *key, apr_uint64_t *epoch)
+/* The write's own epoch, when no other write of the key's bucket came
+ * between the read before it and its bump; else 0 (keep no copy: which
+ * write the socache kept is not known). */
+static void bump(const unsigned char *key, apr_uint64_t before, apr_uint64_t *epoch)
 {
     apr_uint64_t now = epochs != NULL ? k8ssa_epoch_bump(epochs, key) : 0;
 
     if (epoch != NULL)
-        *epoch = now;
+        *epoch = now == before + 1 ? now : 0;
 }
 
 static apr_status_t lock(k8ssa_cache *c, server_rec *s)
@@ -236,6 +230,7 @@ apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                              const unsigned char *buf, unsigned int len, apr_pool_t *p,
                              apr_uint64_t *epoch)
 {
+    apr_uint64_t before = k8ssa_cache_epoch(key);
     apr_status_t rv = lock(c, s);
 
     if (rv == APR_SUCCESS) {
@@ -243,7 +238,7 @@ apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                                 (unsigned char *)buf, len, p);
         unlock(c);
     }
-    bump(key, epoch);
+    bump(key, before, epoch);
     return rv;
 }
 
@@ -251,12 +246,13 @@ apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
                                 const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p,
                                 apr_uint64_t *epoch)
 {
+    apr_uint64_t before = k8ssa_cache_epoch(key);
     apr_status_t rv = lock(c, s);
 
     if (rv == APR_SUCCESS) {
         rv = c->provider->remove(c->instance, s, key, K8SSA_TOKENKEY_LEN, p);
         unlock(c);
     }
-    bump(key, epoch);
+    bump(key, before, epoch);
     return rv;
 }

@@ -65,7 +65,7 @@ apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s
 apr_uint64_t k8ssa_cache_epoch(const unsigned char key[K8SSA_TOKENKEY_LEN]);
 
 /* The child's copy of the verdict under key, of `kind`: 1 with *e set (the
- * identity held until p is cleared), or 0. */
+ * identity copied into p), or 0. */
 int k8ssa_cache_kept(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
                      k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p);
 
@@ -80,7 +80,9 @@ apr_status_t k8ssa_cache_get(k8ssa_cache *c, server_rec *s,
                              unsigned char *buf, unsigned int *len, apr_pool_t *p);
 
 /* Store and removal bump the key's epoch, also when they fail (the socache
- * may have dropped the old entry); *epoch (when not NULL): the epoch after. */
+ * may have dropped the old entry); *epoch (when not NULL): the epoch to keep
+ * a copy of what was written under, or 0 when another write of the key's
+ * bucket came in between (keep none). */
 apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
                                 const unsigned char key[K8SSA_TOKENKEY_LEN], apr_pool_t *p,
                                 apr_uint64_t *epoch);

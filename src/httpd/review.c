@@ -162,7 +162,11 @@ static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
     apr_uint64_t epoch;
     apr_status_t st;
 
-    if (k8ssa_cache_kept(sc->cache, rv->key, rv->kind->entry_kind, e, r->pool)) {
+    /* A copy is used no longer than the socache keeps its entry: an
+     * .htaccess TTL is cut to the server's longest, as the socache's expiry
+     * cuts it. */
+    if (k8ssa_cache_kept(sc->cache, rv->key, rv->kind->entry_kind, e, r->pool)
+        && k8ssa_keep_until(e, apr_time_now(), rv->kind->longest) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "the verdict on %s from this child's "
                       "copy", rv->kind->subject(r->pool, rv));
         return 1;
@@ -234,10 +238,10 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
      * back, and a revoked permission would outlive its revocation. */
     if (sc->cache != NULL && !e.positive && st != APR_SUCCESS)
         k8ssa_cache_remove(sc->cache, r->server, rv->key, r->pool, &epoch);
-    /* The child's copy, under the epoch of this very write: a later write by
-     * anyone ends it. A positive verdict the socache did not take is not
-     * kept either (the child would know more than the cache). */
-    if (sc->cache != NULL && (st == APR_SUCCESS || !e.positive))
+    /* The child's copy of what the socache took, under the epoch of this
+     * very write: a later write by anyone ends it. Nothing the socache did
+     * not take: the child would know more than the cache. */
+    if (sc->cache != NULL && st == APR_SUCCESS && epoch != 0)
         k8ssa_cache_keep(sc->cache, rv->key, &e, epoch);
     return buf;
 }

@@ -1,8 +1,17 @@
 /* hmac.c - HMAC-SHA256 from keyed digest states (see hmac.h). */
 #include "hmac.h"
 
+/* The low-level SHA-256 interface is deprecated in OpenSSL 3 for the EVP
+ * one, which allocates on every context copy; it stays available. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <string.h>
+
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((k8ssa_hmac *)0)->state),
+               "k8ssa_hmac's state must hold a SHA256_CTX");
+
+#define SHA(h) ((SHA256_CTX *)(void *)(h)->state.bytes)
 
 #define BLOCK SHA256_CBLOCK     /* SHA-256's block size, 64 */
 
@@ -63,26 +72,26 @@ int k8ssa_hmac_begin(k8ssa_hmac *h, const k8ssa_hmac_key *key)
     h->key = key;
     if (key == NULL)
         return 0;
-    h->sha = key->inner;
+    *SHA(h) = key->inner;
     return 1;
 }
 
 int k8ssa_hmac_update(k8ssa_hmac *h, const void *data, size_t len)
 {
-    return h->key != NULL && SHA256_Update(&h->sha, data, len) == 1;
+    return h->key != NULL && SHA256_Update(SHA(h), data, len) == 1;
 }
 
 int k8ssa_hmac_end(k8ssa_hmac *h, unsigned char out[K8SSA_HMAC_LEN])
 {
     unsigned char inner[K8SSA_HMAC_LEN];
-    int ok = h->key != NULL && SHA256_Final(inner, &h->sha) == 1;
+    int ok = h->key != NULL && SHA256_Final(inner, SHA(h)) == 1;
 
     if (ok) {
-        h->sha = h->key->outer;
-        ok = SHA256_Update(&h->sha, inner, sizeof(inner)) == 1
-             && SHA256_Final(out, &h->sha) == 1;
+        *SHA(h) = h->key->outer;
+        ok = SHA256_Update(SHA(h), inner, sizeof(inner)) == 1
+             && SHA256_Final(out, SHA(h)) == 1;
     }
     OPENSSL_cleanse(inner, sizeof(inner));
-    OPENSSL_cleanse(&h->sha, sizeof(h->sha));
+    OPENSSL_cleanse(h->state.bytes, sizeof(h->state.bytes));
     return ok;
 }

@@ -11,18 +11,20 @@
 
 #include <stddef.h>
 
-/* SHA256_CTX: a plain struct that a copy duplicates (the EVP interface
- * allocates on every copy). */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include <stdint.h>
 
 #define K8SSA_HMAC_LEN 32
 
 typedef struct k8ssa_hmac_key k8ssa_hmac_key;
 
-/* One MAC in progress; no allocation, wiped by k8ssa_hmac_end(). */
+/* One MAC in progress; no allocation, wiped by k8ssa_hmac_end(). The state
+ * is libcrypto's SHA256_CTX, a plain struct that a copy duplicates (the EVP
+ * interface allocates on every copy); hmac.c checks that it fits. */
 typedef struct {
-    SHA256_CTX sha;
+    union {
+        unsigned char bytes[128];
+        uint64_t align;
+    } state;
     const k8ssa_hmac_key *key;
 } k8ssa_hmac;
 

@@ -9,12 +9,13 @@
  * keys fall in sets of the same stripe. */
 #define STRIPES 64
 
-struct k8ssa_held_verdict {
-    volatile uint32_t refs;         /* the table's reference, and each request's */
+typedef struct {
+    volatile uint32_t refs;         /* the table's, and each copy being made */
     uint64_t epoch;                 /* the key's epoch the copy was taken under */
     unsigned char key[K8SSA_TOKENKEY_LEN];
+    size_t id_bytes;                /* of the identity's one-block copy; 0: none */
     k8ssa_entry entry;              /* entry.id points after this header */
-};
+} k8ssa_held_verdict;
 
 typedef struct {
     k8ssa_held_verdict *value;      /* NULL: free */
@@ -62,7 +63,7 @@ static apr_thread_mutex_t *lock_of(const k8ssa_verdicts *c, size_t set)
     return c->locks[set & (STRIPES - 1)];
 }
 
-void k8ssa_verdicts_release(k8ssa_held_verdict *held)
+static void release(k8ssa_held_verdict *held)
 {
     if (held != NULL && __atomic_sub_fetch(&held->refs, 1, __ATOMIC_ACQ_REL) == 0)
         free(held);
@@ -74,7 +75,7 @@ static apr_status_t destroy(void *data)
     size_t i;
 
     for (i = 0; i < c->nsets * K8SSA_VERDICT_WAYS; i++) {
-        k8ssa_verdicts_release(c->slots[i].value);
+        release(c->slots[i].value);
         c->slots[i].value = NULL;
     }
     free(c->slots);
@@ -124,31 +125,34 @@ static slot *find(k8ssa_verdicts *c, size_t set, const unsigned char *key)
 }
 
 int k8ssa_verdicts_get(k8ssa_verdicts *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
-                       k8ssa_entry_kind kind, k8ssa_entry *e, k8ssa_held_verdict **held)
+                       k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p)
 {
     uint64_t epoch = k8ssa_epoch_of(c->ep, key);
     size_t set = set_of(c, key);
-    k8ssa_held_verdict *v, *gone = NULL;
+    k8ssa_held_verdict *v = NULL, *gone = NULL;
     slot *s;
-    int hit = 0;
 
     apr_thread_mutex_lock(lock_of(c, set));
     s = find(c, set, key);
     if (s != NULL) {
-        v = s->value;
-        if (v->epoch != epoch) {
-            gone = v;           /* somebody stored or removed the key since */
+        if (s->value->epoch < epoch) {
+            gone = s->value;    /* somebody stored or removed the key since */
             s->value = NULL;
-        } else if (v->entry.kind == kind) {
+        } else if (s->value->epoch == epoch && s->value->entry.kind == kind) {
+            v = s->value;
             __atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
-            *e = v->entry;
-            *held = v;
-            hit = 1;
         }
     }
     apr_thread_mutex_unlock(lock_of(c, set));
-    k8ssa_verdicts_release(gone);
-    return hit;
+    release(gone);
+    if (v == NULL)
+        return 0;
+    /* Copied out of the lock; the reference keeps it from an eviction. */
+    *e = v->entry;
+    if (v->entry.id != NULL)
+        e->id = k8ssa_identity_flatten(v->entry.id, apr_palloc(p, v->id_bytes));
+    release(v);
+    return 1;
 }
 
 /* The header rounded up so that the identity after it is pointer-aligned. */
@@ -161,12 +165,14 @@ static size_t header_bytes(void)
 static k8ssa_held_verdict *make_value(const unsigned char *key, const k8ssa_entry *e,
                                       uint64_t epoch)
 {
-    size_t bytes = header_bytes() + (e->id != NULL ? k8ssa_identity_flat_size(e->id) : 0);
+    size_t id_bytes = e->id != NULL ? k8ssa_identity_flat_size(e->id) : 0;
+    size_t bytes = header_bytes() + id_bytes;
     k8ssa_held_verdict *v;
 
     if (bytes > K8SSA_VERDICT_MAX_BYTES || (v = malloc(bytes)) == NULL)
         return NULL;
     v->refs = 1;
+    v->id_bytes = id_bytes;
     v->epoch = epoch;
     memcpy(v->key, key, K8SSA_TOKENKEY_LEN);
     v->entry = *e;
@@ -212,7 +218,7 @@ int k8ssa_verdicts_put(k8ssa_verdicts *c, const unsigned char key[K8SSA_TOKENKEY
         s->value = NULL;
     }
     apr_thread_mutex_unlock(lock_of(c, set));
-    k8ssa_verdicts_release(old);
+    release(old);
     return v != NULL;
 }
 

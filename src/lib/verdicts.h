@@ -15,7 +15,9 @@
  *
  * Bounded: `slots` entries, each at most K8SSA_VERDICT_MAX_BYTES; larger
  * verdicts are served from the socache only. Thread-safe; values are
- * reference-counted so an eviction never frees what a request still reads.
+ * reference-counted so that an eviction never frees one being copied out. A
+ * request gets its own copy of the identity, in its pool: whatever a module
+ * does to the strings of one request never reaches another.
  */
 #ifndef K8SSA_VERDICTS_H
 #define K8SSA_VERDICTS_H
@@ -52,8 +54,6 @@ uint64_t k8ssa_epoch_bump(const k8ssa_epochs *ep, const unsigned char key[K8SSA_
  * The cache.
  */
 typedef struct k8ssa_verdicts k8ssa_verdicts;
-/* A verdict a request holds: released with k8ssa_verdicts_release(). */
-typedef struct k8ssa_held_verdict k8ssa_held_verdict;
 
 /*
  * A cache of at least `slots` entries (rounded up to whole sets) whose copies
@@ -65,12 +65,10 @@ apr_status_t k8ssa_verdicts_create(apr_pool_t *p, size_t slots, const k8ssa_epoc
 
 /*
  * The copy under key, if it is of `kind` and its epoch still stands: 1 with
- * *e filled (e->id points into the held value) and *held set, or 0.
+ * *e filled (e->id a copy in p), or 0.
  */
 int k8ssa_verdicts_get(k8ssa_verdicts *c, const unsigned char key[K8SSA_TOKENKEY_LEN],
-                       k8ssa_entry_kind kind, k8ssa_entry *e, k8ssa_held_verdict **held);
-
-void k8ssa_verdicts_release(k8ssa_held_verdict *held);
+                       k8ssa_entry_kind kind, k8ssa_entry *e, apr_pool_t *p);
 
 /*
  * Keeps a copy of e under key, as of `epoch` (read before the socache was

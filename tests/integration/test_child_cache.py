@@ -18,6 +18,7 @@ are used (the module's trace line for a verdict from the child's copy):
 Several children only under prefork (the threaded MPMs run one child in this
 suite): there, requests on new connections spread over the children."""
 
+import os
 import re
 import secrets
 import time
@@ -197,3 +198,52 @@ def test_server_wide_only(apache_configtest, harness):
     rc, out = apache_configtest(conf(harness) + vhost)
     assert rc != 0, out
     assert "AuthK8sChildCacheEntries" in out and "VirtualHost" in out, out
+
+
+def test_htaccess_ttl_is_cut_for_copies_too(harness, start_httpd, api):
+    """A longer TTL in an .htaccess file is cut to the server configuration's
+    longest (README, Cache), for a child's copy as for the socache entry
+    (which expires then): a rejection is remembered for the server's default
+    10 s, not the 600 s the .htaccess asks for."""
+    docroot = harness.subdir("htdocs-child-cache")
+    os.makedirs(os.path.join(docroot, "ht"), exist_ok=True)
+    helpers.write_file(os.path.join(docroot, "ht", "index.html"), "hello\n")
+    helpers.write_file(os.path.join(docroot, "ht", ".htaccess"),
+                       'AuthType KubernetesServiceAccount\nAuthName "%s"\nRequire valid-user\n'
+                       "AuthK8sNegativeCacheTTL 600\n" % helpers.REALM)
+    s = start_httpd('DocumentRoot "%s"\n<Directory "%s">\n    AllowOverride AuthConfig\n'
+                    "    Require all granted\n</Directory>\n" % (docroot, docroot),
+                    server_conf=server_conf(harness))
+    tok = secrets.token_urlsafe(32)
+    mark = s.log_mark()
+    assert get(s, "/ht/index.html", tok, close=False).status_code == 401
+    assert get(s, "/ht/index.html", tok, close=False).status_code == 401
+    assert api.reviews_of(tok) == 1
+    assert copy_pids(s, mark), "the rejection came from a copy"
+    api.add_token(tok, "late-bloomer", groups=["g"])
+    time.sleep(11)
+    assert get(s, "/ht/index.html", tok, close=False).status_code == 200, \
+        "a copy outlived the server's longest negative TTL"
+    assert api.reviews_of(tok) == 2
+
+
+def test_no_copies_of_a_dbm_file_two_servers_share(harness, api):
+    """Only shmcb is this server's alone: two httpds on one host sharing a dbm
+    file (and a secret) see each other's reviews at once."""
+    secret = harness.file("child-cache-dbm-secret", secrets.token_hex(24), 0o644)
+    dbm = os.path.join(harness.subdir("child-cache-dbm"), "k8ssa.dbm")
+    sc = harness.default_server_conf(extra=[
+        TRACE, "LoadModule socache_dbm_module %s/mod_socache_dbm.so" % helpers.MODDIR,
+        "AuthK8sCache dbm:%s" % dbm, 'AuthK8sCacheSecretFile "%s"' % secret])
+    with harness.httpd(conf(harness), server_conf=sc, name="dbm1") as h1, \
+            harness.httpd(conf(harness), server_conf=sc, name="dbm2") as h2:
+        tok = api.sa_token("team-a", "dbm-shared")
+        mark = h2.log_mark()
+        assert get(h1, "/long/", tok).status_code == 200
+        assert set(spread(h2, "/long/", tok, 6)) == {200}
+        assert api.reviews_of(tok) == 1, "h2 read h1's review from the dbm file"
+        api.remove_token(tok)
+        time.sleep(1.2)
+        assert get(h1, "/short/", tok).status_code == 401
+        assert set(spread(h2, "/long/", tok, 6)) == {401}, "h2 saw h1's rejection at once"
+        assert not copy_pids(h2, mark), "no copies of a dbm file"

@@ -118,20 +118,38 @@ static void test_put_get_copy(void **state)
     char *name = apr_pstrdup(p, "system:serviceaccount:team-a:runner");
     k8ssa_identity id = sample_identity(name);
     k8ssa_entry e = positive(&id, 42), got;
-    k8ssa_held_verdict *held = NULL;
     unsigned char k[32];
 
     key_of(k, 1);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 0);
     assert_int_equal(k8ssa_verdicts_put(c, k, &e, k8ssa_epoch_of(&epochs, k)), 1);
     name[0] = 'X';
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 1);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
     assert_int_equal(got.positive, 1);
     assert_int_equal(got.reviewed_at, 42);
     assert_int_equal(got.token_exp, 1234);
     assert_string_equal(got.id->username, "system:serviceaccount:team-a:runner");
     assert_int_equal(k8ssa_verdicts_count(c), 1);
-    k8ssa_verdicts_release(held);
+}
+
+/* What one request does to its copy (a module writing into a header value)
+ * never reaches the next request's. */
+static void test_each_get_is_a_private_copy(void **state)
+{
+    apr_pool_t *p = *state;
+    k8ssa_verdicts *c = make(p, 16);
+    k8ssa_identity id = sample_identity("system:serviceaccount:team-a:victim");
+    k8ssa_entry e = positive(&id, 1), got;
+    unsigned char k[32];
+
+    key_of(k, 7);
+    k8ssa_verdicts_put(c, k, &e, 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
+    ((char *)got.id->username)[0] = 'X';
+    ((char *)got.id->groups[0])[0] = 'X';
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
+    assert_string_equal(got.id->username, "system:serviceaccount:team-a:victim");
+    assert_string_equal(got.id->groups[0], "system:serviceaccounts");
 }
 
 static void test_kind_is_part_of_the_question(void **state)
@@ -140,14 +158,12 @@ static void test_kind_is_part_of_the_question(void **state)
     k8ssa_verdicts *c = make(p, 16);
     k8ssa_identity id = sample_identity("alice");
     k8ssa_entry e = positive(&id, 1), got;
-    k8ssa_held_verdict *held = NULL;
     unsigned char k[32];
 
     key_of(k, 2);
     k8ssa_verdicts_put(c, k, &e, 0);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_ACCESS, &got, &held), 0);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 1);
-    k8ssa_verdicts_release(held);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_ACCESS, &got, p), 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
 }
 
 /* A store or removal anywhere (a bump) ends the copy at once, also one that
@@ -158,7 +174,6 @@ static void test_a_bump_ends_the_copy(void **state)
     k8ssa_verdicts *c = make(p, 16);
     k8ssa_identity id = sample_identity("alice");
     k8ssa_entry e = positive(&id, 1), got;
-    k8ssa_held_verdict *held = NULL;
     unsigned char k[32], other[32];
     uint64_t before;
 
@@ -167,23 +182,21 @@ static void test_a_bump_ends_the_copy(void **state)
     k8ssa_verdicts_put(c, k, &e, k8ssa_epoch_of(&epochs, k));
     k8ssa_verdicts_put(c, other, &e, k8ssa_epoch_of(&epochs, other));
     assert_true(k8ssa_epoch_bump(&epochs, k) > 0);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 0);
     /* the stale copy is gone, not only hidden */
     assert_int_equal(k8ssa_verdicts_count(c), 1);
     /* another key (another epoch bucket) is untouched */
     if ((other[8] & 63) != (k[8] & 63)) {
-        assert_int_equal(k8ssa_verdicts_get(c, other, K8SSA_ENTRY_TOKEN, &got, &held), 1);
-        k8ssa_verdicts_release(held);
+        assert_int_equal(k8ssa_verdicts_get(c, other, K8SSA_ENTRY_TOKEN, &got, p), 1);
     }
     /* read before a writer's bump, put after it: never served */
     before = k8ssa_epoch_of(&epochs, k);
     k8ssa_epoch_bump(&epochs, k);
     k8ssa_verdicts_put(c, k, &e, before);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 0);
     /* what the writer itself keeps, under its bump, stands */
     k8ssa_verdicts_put(c, k, &e, k8ssa_epoch_bump(&epochs, k));
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 1);
-    k8ssa_verdicts_release(held);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
 }
 
 /* A newer verdict replaces the older; one too large to keep removes it. */
@@ -193,7 +206,6 @@ static void test_replace_and_too_large(void **state)
     k8ssa_verdicts *c = make(p, 16);
     k8ssa_identity id = sample_identity("alice"), big;
     k8ssa_entry e = positive(&id, 1), neg, got;
-    k8ssa_held_verdict *held = NULL;
     unsigned char k[32];
     char *huge = apr_palloc(p, K8SSA_VERDICT_MAX_BYTES);
 
@@ -203,10 +215,9 @@ static void test_replace_and_too_large(void **state)
     neg.kind = K8SSA_ENTRY_TOKEN;
     neg.reviewed_at = 2;
     assert_int_equal(k8ssa_verdicts_put(c, k, &neg, 0), 1);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 1);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
     assert_int_equal(got.positive, 0);
     assert_null(got.id);
-    k8ssa_verdicts_release(held);
     assert_int_equal(k8ssa_verdicts_count(c), 1);
 
     memset(huge, 'a', K8SSA_VERDICT_MAX_BYTES - 1);
@@ -214,25 +225,24 @@ static void test_replace_and_too_large(void **state)
     big = sample_identity(huge);
     e = positive(&big, 3);
     assert_int_equal(k8ssa_verdicts_put(c, k, &e, 0), 0);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 0);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 0);
     assert_int_equal(k8ssa_verdicts_count(c), 0);
 }
 
-/* Never more entries than slots; a held value outlives its eviction. */
+/* Never more entries than slots; a request's copy outlives the eviction. */
 static void test_bounded_and_held_values_survive_eviction(void **state)
 {
     apr_pool_t *p = *state;
     k8ssa_verdicts *c = make(p, 8);
     k8ssa_identity id = sample_identity("system:serviceaccount:a:b");
-    k8ssa_entry e = positive(&id, 1), got;
-    k8ssa_held_verdict *held = NULL, *h2;
+    k8ssa_entry e = positive(&id, 1), got, again;
     unsigned char k[32];
     unsigned i;
 
     assert_int_equal(k8ssa_verdicts_capacity(c), 8);
     key_of(k, 1000);
     k8ssa_verdicts_put(c, k, &e, 0);
-    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &held), 1);
+    assert_int_equal(k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, p), 1);
     for (i = 0; i < 500; i++) {
         unsigned char other[32];
         key_of(other, i);
@@ -242,9 +252,8 @@ static void test_bounded_and_held_values_survive_eviction(void **state)
     /* evicted or not, what the request holds is intact (ASan: not freed) */
     assert_string_equal(got.id->username, "system:serviceaccount:a:b");
     assert_string_equal(got.id->extra[0].values[0], "pod-1");
-    if (k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &got, &h2))
-        k8ssa_verdicts_release(h2);
-    k8ssa_verdicts_release(held);
+    if (k8ssa_verdicts_get(c, k, K8SSA_ENTRY_TOKEN, &again, p))
+        assert_string_equal(again.id->username, "system:serviceaccount:a:b");
 }
 
 static void test_create_refuses_nonsense(void **state)
@@ -265,6 +274,7 @@ static void test_create_refuses_nonsense(void **state)
  * ASan, evictions racing with readers would show as a use after free. */
 typedef struct {
     k8ssa_verdicts *c;
+    apr_pool_t *p;          /* the thread's own, made by the main thread */
     unsigned seed;
     unsigned hits;
 } worker;
@@ -274,11 +284,12 @@ static void *APR_THREAD_FUNC hammer(apr_thread_t *t, void *arg)
     worker *w = arg;
     k8ssa_identity id = sample_identity("system:serviceaccount:team-a:runner");
     k8ssa_entry e = positive(&id, 1), got;
-    k8ssa_held_verdict *held;
     unsigned i;
 
     for (i = 0; i < 20000; i++) {
         unsigned char k[32];
+        if (i % 256 == 0)
+            apr_pool_clear(w->p);
         key_of(k, (w->seed + i) % 24);
         switch (i % 5) {
         case 0:
@@ -288,10 +299,9 @@ static void *APR_THREAD_FUNC hammer(apr_thread_t *t, void *arg)
             k8ssa_epoch_bump(&epochs, k);
             break;
         default:
-            if (k8ssa_verdicts_get(w->c, k, K8SSA_ENTRY_TOKEN, &got, &held)) {
+            if (k8ssa_verdicts_get(w->c, k, K8SSA_ENTRY_TOKEN, &got, w->p)) {
                 w->hits += strcmp(got.id->username,
                                   "system:serviceaccount:team-a:runner") == 0;
-                k8ssa_verdicts_release(held);
             }
         }
     }
@@ -312,6 +322,7 @@ static void test_threads(void **state)
 
     for (i = 0; i < 4; i++) {
         w[i].c = c;
+        assert_int_equal(apr_pool_create(&w[i].p, p), APR_SUCCESS);
         w[i].seed = i * 5;
         w[i].hits = 0;
         assert_int_equal(apr_thread_create(&t[i], NULL, hammer, &w[i], p), APR_SUCCESS);
@@ -330,6 +341,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flatten_is_a_deep_copy, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_flatten_empty_lists, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_put_get_copy, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_each_get_is_a_private_copy, pool_setup,
+                                        pool_teardown),
         cmocka_unit_test_setup_teardown(test_kind_is_part_of_the_question, pool_setup,
                                         pool_teardown),
         cmocka_unit_test_setup_teardown(test_a_bump_ends_the_copy, pool_setup, pool_teardown),
