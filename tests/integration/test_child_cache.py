@@ -128,6 +128,27 @@ def test_a_refresh_anywhere_replaces_every_copy(srv, api):
     assert api.reviews_of(tok) == 2
 
 
+def assert_second_server_sees_the_first(harness, api, sc, label):
+    """Two httpds with server configuration sc (one cache, one secret): the
+    second serves the first's review, and its rejection at once; the
+    second keeps no copies."""
+    with harness.httpd(conf(harness), server_conf=sc, name=label + "-1") as h1, \
+            harness.httpd(conf(harness), server_conf=sc, name=label + "-2") as h2:
+        tok = api.sa_token("team-a", "roaming-" + label)
+        mark = h2.log_mark()
+        assert get(h1, "/long/", tok).status_code == 200
+        assert set(spread(h2, "/long/", tok, 8)) == {200}
+        assert api.reviews_of(tok) == 1, "the second server served the first's review"
+        api.remove_token(tok)
+        time.sleep(1.2)
+        assert get(h1, "/short/", tok).status_code == 401
+        assert api.reviews_of(tok) == 2
+        assert set(spread(h2, "/long/", tok, 8)) == {401}, \
+            "the second server saw the first's rejection at once"
+        assert api.reviews_of(tok) == 2
+        assert not copy_pids(h2, mark), "no copies of a cache another server writes"
+
+
 @pytest.mark.parametrize("backend", ["memcached", "redis"])
 def test_no_copies_of_a_cache_shared_between_hosts(harness, api, request, backend):
     cache = request.getfixturevalue(backend)
@@ -135,21 +156,7 @@ def test_no_copies_of_a_cache_shared_between_hosts(harness, api, request, backen
                           secrets.token_hex(24), 0o644)
     sc = harness.default_server_conf(cache=cache.spec, extra=[
         TRACE, 'AuthK8sCacheSecretFile "%s"' % secret])
-    with harness.httpd(conf(harness), server_conf=sc, name="host1") as h1, \
-            harness.httpd(conf(harness), server_conf=sc, name="host2") as h2:
-        tok = api.sa_token("team-a", "roaming-" + backend)
-        mark = h2.log_mark()
-        assert get(h1, "/long/", tok).status_code == 200
-        assert set(spread(h2, "/long/", tok, 10)) == {200}
-        assert api.reviews_of(tok) == 1, "host2 served host1's review"
-        api.remove_token(tok)
-        time.sleep(1.2)
-        assert get(h1, "/short/", tok).status_code == 401
-        assert api.reviews_of(tok) == 2
-        assert set(spread(h2, "/long/", tok, 10)) == {401}, \
-            "host2 saw host1's rejection at once"
-        assert api.reviews_of(tok) == 2
-        assert not copy_pids(h2, mark), "no copies of a shared cache"
+    assert_second_server_sees_the_first(harness, api, sc, backend)
 
 
 def test_graceful_restart(harness, api):
@@ -237,15 +244,4 @@ def test_no_copies_of_a_dbm_file_two_servers_share(harness, api):
     sc = harness.default_server_conf(extra=[
         TRACE, "LoadModule socache_dbm_module %s/mod_socache_dbm.so" % helpers.MODDIR,
         "AuthK8sCache dbm:%s" % dbm, 'AuthK8sCacheSecretFile "%s"' % secret])
-    with harness.httpd(conf(harness), server_conf=sc, name="dbm1") as h1, \
-            harness.httpd(conf(harness), server_conf=sc, name="dbm2") as h2:
-        tok = api.sa_token("team-a", "dbm-shared")
-        mark = h2.log_mark()
-        assert get(h1, "/long/", tok).status_code == 200
-        assert set(spread(h2, "/long/", tok, 6)) == {200}
-        assert api.reviews_of(tok) == 1, "h2 read h1's review from the dbm file"
-        api.remove_token(tok)
-        time.sleep(1.2)
-        assert get(h1, "/short/", tok).status_code == 401
-        assert set(spread(h2, "/long/", tok, 6)) == {401}, "h2 saw h1's rejection at once"
-        assert not copy_pids(h2, mark), "no copies of a dbm file"
+    assert_second_server_sees_the_first(harness, api, sc, "dbm")
