@@ -120,8 +120,8 @@ void k8ssa_cache_epochs_init(server_rec *s)
         memset(re, 0, sizeof(*re));
     }
     if (re->shm == NULL) {
-        /* In the process pool: children of every generation share it, so a
-         * review in a new generation also ends an old child's copy. */
+        /* In the process pool, found again through the retained data: made
+         * once, however many restarts, rather than once per configuration. */
         rv = apr_shm_create(&re->shm, EPOCH_BUCKETS * sizeof(apr_uint64_t), NULL,
                             s->process->pool);
         if (rv != APR_SUCCESS) {
