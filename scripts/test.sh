@@ -12,10 +12,10 @@
 #   4. the whole integration suite against the module built that way (httpd
 #      with the sanitizer runtime preloaded): a sanitizer report in any httpd
 #      log fails it;
-#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 4);
+#   5. each libFuzzer target for a short run (K8SSA_FUZZ_SECONDS, default 3);
 #   6. a smoke run of the benchmark (bench/run.py --smoke: checks, no timing);
 #   7. the Debian package built, installed, enabled and checked (package.sh).
-# The soak (tests/integration/test_soak.py, K8SSA_SOAK_SECONDS, 60 s here) runs
+# The soak (tests/integration/test_soak.py, K8SSA_SOAK_SECONDS, 45 s here) runs
 # once, in 1.
 set -eu
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,7 +38,7 @@ run() {
 }
 
 run "make check (unit, corpus replay, integration under mpm_event)" \
-    env K8SSA_SOAK_SECONDS="${K8SSA_SOAK_SECONDS:-60}" make -C build check
+    env K8SSA_SOAK_SECONDS="${K8SSA_SOAK_SECONDS:-45}" make -C build check
 
 MPM_TESTS="tests/integration/test_status.py tests/integration/test_require.py
 tests/integration/test_cache.py tests/integration/test_headers.py
@@ -73,7 +73,7 @@ run "integration against the ASan+UBSan module" \
 
 echo "== libFuzzer targets"
 make -C build fuzz >/dev/null
-secs="${K8SSA_FUZZ_SECONDS:-4}"
+secs="${K8SSA_FUZZ_SECONDS:-3}"
 for t in bearer tokenreview headers entry jwt websocket list accessreview canline jose jwks \
         discovery; do
     work="$(mktemp -d)"
