@@ -230,7 +230,7 @@ static void scrub(request_rec *r, const k8ssa_dir_conf *d, int from_client)
  * fixups, and again for mod_dir's index sub-request). */
 struct k8ssa_export {
     const k8ssa_identity *id;
-    /* the location's settings it was made for (pointers into the config) */
+    /* copies of the location's settings it was made for */
     const char *user_header, *groups_header, *extra_prefix, *user_prefix, *separator;
     int separator_set;
     int status;                 /* OK, or 500: the identity cannot be written */
@@ -241,11 +241,20 @@ struct k8ssa_export {
     int is_sa;
 };
 
+/* By content: an .htaccess configuration lives in a (sub-)request's pool,
+ * and another one may later stand at the same address. */
+static int same_string(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static int export_fits(const k8ssa_export *x, const k8ssa_dir_conf *d, const k8ssa_identity *id)
 {
-    return x != NULL && x->id == id && x->user_header == user_header(d)
-           && x->groups_header == groups_header(d) && x->extra_prefix == extra_prefix(d)
-           && x->user_prefix == d->user_prefix && x->separator == d->groups_separator
+    return x != NULL && x->id == id && same_string(x->user_header, user_header(d))
+           && same_string(x->groups_header, groups_header(d))
+           && same_string(x->extra_prefix, extra_prefix(d))
+           && same_string(x->user_prefix, d->user_prefix)
+           && same_string(x->separator, d->groups_separator)
            && x->separator_set == d->groups_separator_set;
 }
 
@@ -277,11 +286,12 @@ static void prepare_export(request_rec *r, apr_pool_t *p, const k8ssa_dir_conf *
 
     memset(x, 0, sizeof(*x));
     x->id = id;
-    x->user_header = user_header(d);
-    x->groups_header = groups_header(d);
-    x->extra_prefix = extra_prefix(d);
-    x->user_prefix = d->user_prefix;
-    x->separator = d->groups_separator;
+    /* Copies in p, which outlives every request the export serves. */
+    x->user_header = apr_pstrdup(p, user_header(d));
+    x->groups_header = apr_pstrdup(p, groups_header(d));
+    x->extra_prefix = apr_pstrdup(p, extra_prefix(d));
+    x->user_prefix = d->user_prefix ? apr_pstrdup(p, d->user_prefix) : NULL;
+    x->separator = d->groups_separator ? apr_pstrdup(p, d->groups_separator) : NULL;
     x->separator_set = d->groups_separator_set;
     x->user = d->user_prefix ? apr_pstrcat(p, d->user_prefix, id->username, NULL)
                              : id->username;
