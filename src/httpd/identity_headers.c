@@ -77,10 +77,13 @@ k8ssa_request_state *k8ssa_inherited_state(request_rec *r)
     return NULL;
 }
 
+/* Asked several times per request: the spelling of the documentation is
+ * matched by one (vectorized) strcmp, any other by the case-folding one. */
 int k8ssa_is_our_auth_type(request_rec *r)
 {
     const char *type = ap_auth_type(r);
-    return type != NULL && ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) == 0;
+    return type != NULL && (strcmp(type, K8SSA_AUTH_TYPE) == 0
+                            || ap_cstr_casecmp(type, K8SSA_AUTH_TYPE) == 0);
 }
 
 /* r->user is this module's only when it is the very string check_authn set,

@@ -319,6 +319,32 @@ static void test_is_b64token_every_byte(void **state)
     }
 }
 
+/* Every byte at every position of tokens up to three 16-byte blocks long:
+ * the block-wise check and the byte-wise tail agree on the set. */
+static void test_is_b64token_every_position(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 48; len++) {
+        char s[48];
+        memset(s, 'a', sizeof(s));
+        assert_int_equal(k8ssa_is_b64token(s, len), 1);
+        for (size_t pos = 0; pos < len; pos++) {
+            for (int c = 0; c < 256; c++) {
+                int in_set = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                             c == '_' || c == '~' || c == '+' || c == '/';
+                /* '=' is padding: only a run at the end, after one char */
+                int expect = in_set || (c == '=' && pos == len - 1 && len > 1);
+                s[pos] = (char)c;
+                if (k8ssa_is_b64token(s, len) != expect)
+                    print_error("len %zu pos %zu byte 0x%02x\n", len, pos, c);
+                assert_int_equal(k8ssa_is_b64token(s, len), expect);
+            }
+            s[pos] = 'a';
+        }
+    }
+}
+
 static void test_status_reasons(void **state)
 {
     (void)state;
@@ -353,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_leading_whitespace),
         cmocka_unit_test(test_is_b64token),
         cmocka_unit_test(test_is_b64token_every_byte),
+        cmocka_unit_test(test_is_b64token_every_position),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
