@@ -43,7 +43,7 @@ struct k8ssa_review_kind {
     /* After a cache miss, before a review: OK to review, DONE for a local
      * refusal (a negative verdict, not cached), or the status of a failure.
      * NULL: always review. */
-    int (*before_review)(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv);
+    int (*before_review)(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv);
 };
 
 const char *k8ssa_review_subject(request_rec *r, const k8ssa_review *rv)
@@ -180,8 +180,8 @@ static int cache_lookup(request_rec *r, k8ssa_server_conf *sc, const k8ssa_revie
                           k8ssa_cache_spec(sc->cache), rv->kind->subject(r->pool, rv));
         return 0;
     }
-    es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len, rv->key,
-                            rv->kind->entry_kind, buf, len, e);
+    es = k8ssa_entry_decode_keyed(r->pool, sc->key_secret, rv->key, rv->kind->entry_kind,
+                                  buf, len, e);
     if (es != K8SSA_ENTRY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(028)
                       "ignoring the AuthK8sCache %s entry of %s: %s",
@@ -210,7 +210,7 @@ static unsigned char *remember(request_rec *r, k8ssa_server_conf *sc, const k8ss
     e.id = v->id;
     e.reviewed_at = apr_time_now();
     e.token_exp = rv->kind->expiry(rv);
-    if (k8ssa_entry_encode(sc->secret, sc->secret_len, rv->key, &e, buf, K8SSA_ENTRY_MAX, len)
+    if (k8ssa_entry_encode_keyed(sc->key_secret, rv->key, &e, buf, K8SSA_ENTRY_MAX, len)
         != K8SSA_ENTRY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, K8LOG(029)
                       "the verdict on %s (%s) is larger than a cache entry (%d bytes): it "
@@ -266,7 +266,7 @@ static int serve_stale(request_rec *r, const k8ssa_review *rv, const k8ssa_entry
     return OK;
 }
 
-static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
+static int decide(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv,
                   k8ssa_verdict *out)
 {
     k8ssa_entry cached, *stale = NULL;
@@ -324,9 +324,9 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
             rc = send_review(r, sc, rv, out);
             return serve_stale(r, rv, stale, rc, out);
         }
-        k8ssa_entry_status es = k8ssa_entry_decode(r->pool, sc->secret, sc->secret_len,
-                                                   rv->key, rv->kind->entry_kind, shared,
-                                                   len, &e);
+        k8ssa_entry_status es = k8ssa_entry_decode_keyed(r->pool, sc->key_secret, rv->key,
+                                                         rv->kind->entry_kind, shared, len,
+                                                         &e);
         if (es != K8SSA_ENTRY_OK) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, K8LOG(039)
                           "the verdict on %s that another request obtained cannot be read "
@@ -355,7 +355,7 @@ static int decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
     return OK;
 }
 
-int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
+int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv,
                         k8ssa_verdict *out)
 {
     int rc = decide(r, sc, rv, out);
@@ -403,6 +403,8 @@ static int64_t token_expiry(const k8ssa_review *rv)
     int64_t exp = 0;
 
     /* Unverified, and only ever used to shorten a positive entry's life. */
+    if (rv->claims_read)
+        return rv->exp;         /* the shield read it: no second decode */
     if (k8ssa_jwt_exp(rv->token, strlen(rv->token), &exp))
         return exp;
     return 0;

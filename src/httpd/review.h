@@ -37,6 +37,10 @@ typedef struct {
     const char *const *audiences;
     size_t naudiences;
     int precheck;                   /* AuthK8sTokenPrecheck */
+    /* Set by the shield, which takes a JWT apart anyway: its exp (0: none),
+     * unverified, for the entry's life; claims_read 0: not a JWT to it. */
+    int claims_read;
+    int64_t exp;
     /* SubjectAccessReview: who (exactly as reviewed) asks to do what. */
     const k8ssa_identity *id;
     const k8ssa_access_attributes *attributes;
@@ -64,7 +68,7 @@ int k8ssa_review_of_access(request_rec *r, const k8ssa_server_conf *sc,
  * that cannot be trusted), 500 when it refuses the module's own credentials
  * or is not an API server. A failure is never a verdict and never cached.
  */
-int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv,
+int k8ssa_review_decide(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv,
                         k8ssa_verdict *out);
 
 /* How a review is named in log lines: "token 1a2b3c4d5e6f", or the user

@@ -51,13 +51,15 @@ static void warn_unavailable(request_rec *r)
                       "are reviewed without signature checks meanwhile");
 }
 
-int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv)
+int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv)
 {
     k8ssa_jws t;
     int is_jwt;
     const char *why = NULL;
 
     is_jwt = k8ssa_jose_parse(r->pool, rv->token, strlen(rv->token), &t) == K8SSA_JOSE_OK;
+    rv->claims_read = is_jwt;
+    rv->exp = is_jwt && t.has_exp ? t.exp : 0;
     if (is_jwt && rv->precheck) {
         k8ssa_precheck_result pr = k8ssa_precheck(&t, apr_time_sec(apr_time_now()),
                                                   rv->audiences, rv->naudiences);

@@ -16,7 +16,7 @@
  * Require while the issuer's keys cannot be had; K8SSA_REVIEW_SHED when the
  * child's slots are all taken by reviews and threads waiting for the keys.
  */
-int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, const k8ssa_review *rv);
+int k8ssa_shield_token(request_rec *r, k8ssa_server_conf *sc, k8ssa_review *rv);
 
 /* 1 when one more review may be sent from this child (then call
  * k8ssa_shield_leave() once it is done); 0 (logged, counted) beyond

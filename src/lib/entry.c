@@ -69,19 +69,18 @@ static void put_str(writer *w, const char *s)
     put(w, s, n);
 }
 
-static int entry_mac(const unsigned char *secret, size_t secret_len,
-                     const unsigned char key[K8SSA_TOKENKEY_LEN], const unsigned char *data,
-                     size_t len, unsigned char out[K8SSA_ENTRY_MAC_LEN])
+static int entry_mac(const k8ssa_hmac_key *keyed, const unsigned char key[K8SSA_TOKENKEY_LEN],
+                     const unsigned char *data, size_t len,
+                     unsigned char out[K8SSA_ENTRY_MAC_LEN])
 {
-    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(secret, secret_len);
     k8ssa_hmac h;
-    int ok = k8ssa_hmac_begin(&h, keyed)
+    int ok = keyed != NULL && k8ssa_hmac_begin(&h, keyed)
              && k8ssa_hmac_update(&h, MAC_CONTEXT, sizeof(MAC_CONTEXT))
              && k8ssa_hmac_update(&h, key, K8SSA_TOKENKEY_LEN)
              && k8ssa_hmac_update(&h, data, len);
 
-    ok = k8ssa_hmac_end(&h, out) && ok;
-    k8ssa_hmac_key_free(keyed);
+    if (keyed != NULL)
+        ok = k8ssa_hmac_end(&h, out) && ok;
     return ok;
 }
 
@@ -89,6 +88,19 @@ k8ssa_entry_status k8ssa_entry_encode(const unsigned char *mac_secret, size_t se
                                       const unsigned char key[K8SSA_TOKENKEY_LEN],
                                       const k8ssa_entry *e, unsigned char *buf,
                                       size_t cap, size_t *len)
+{
+    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(mac_secret, secret_len);
+    k8ssa_entry_status st = keyed != NULL
+        ? k8ssa_entry_encode_keyed(keyed, key, e, buf, cap, len) : K8SSA_ENTRY_TOO_LARGE;
+
+    k8ssa_hmac_key_free(keyed);
+    return st;
+}
+
+k8ssa_entry_status k8ssa_entry_encode_keyed(const k8ssa_hmac_key *keyed,
+                                            const unsigned char key[K8SSA_TOKENKEY_LEN],
+                                            const k8ssa_entry *e, unsigned char *buf,
+                                            size_t cap, size_t *len)
 {
     writer w = { buf, cap < K8SSA_ENTRY_MAX ? cap : K8SSA_ENTRY_MAX, 0, 0 };
     const k8ssa_identity *id = e->id;
@@ -121,7 +133,7 @@ k8ssa_entry_status k8ssa_entry_encode(const unsigned char *mac_secret, size_t se
     }
     if (w.overflow)
         return K8SSA_ENTRY_TOO_LARGE;
-    if (!entry_mac(mac_secret, secret_len, key, buf, w.len, buf + w.len))
+    if (!entry_mac(keyed, key, buf, w.len, buf + w.len))
         return K8SSA_ENTRY_TOO_LARGE;
     *len = w.len + K8SSA_ENTRY_MAC_LEN;
     return K8SSA_ENTRY_OK;
@@ -256,6 +268,18 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
                                       k8ssa_entry_kind kind, const unsigned char *buf,
                                       size_t len, k8ssa_entry *out)
 {
+    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(mac_secret, secret_len);
+    k8ssa_entry_status st = k8ssa_entry_decode_keyed(p, keyed, key, kind, buf, len, out);
+
+    k8ssa_hmac_key_free(keyed);
+    return st;
+}
+
+k8ssa_entry_status k8ssa_entry_decode_keyed(apr_pool_t *p, const k8ssa_hmac_key *keyed,
+                                            const unsigned char key[K8SSA_TOKENKEY_LEN],
+                                            k8ssa_entry_kind kind, const unsigned char *buf,
+                                            size_t len, k8ssa_entry *out)
+{
     unsigned char want[K8SSA_ENTRY_MAC_LEN];
     reader r;
     unsigned flags;
@@ -264,7 +288,7 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
     if (len < K8SSA_ENTRY_MAC_LEN + 2 || len > K8SSA_ENTRY_MAX)
         return K8SSA_ENTRY_MALFORMED;
     /* Authenticity first: nothing of a forged entry is even parsed. */
-    if (!entry_mac(mac_secret, secret_len, key, buf, len - K8SSA_ENTRY_MAC_LEN, want)
+    if (!entry_mac(keyed, key, buf, len - K8SSA_ENTRY_MAC_LEN, want)
         || CRYPTO_memcmp(want, buf + len - K8SSA_ENTRY_MAC_LEN, K8SSA_ENTRY_MAC_LEN) != 0)
         return K8SSA_ENTRY_FORGED;
     r.p = p;

@@ -66,6 +66,17 @@ k8ssa_entry_status k8ssa_entry_decode(apr_pool_t *p, const unsigned char *mac_se
                                       k8ssa_entry_kind kind, const unsigned char *buf,
                                       size_t len, k8ssa_entry *out);
 
+/* The same with the secret keyed once (hmac.h), as the module does: no
+ * key schedule per entry. keyed NULL: TOO_LARGE / FORGED. */
+k8ssa_entry_status k8ssa_entry_encode_keyed(const struct k8ssa_hmac_key *keyed,
+                                            const unsigned char key[K8SSA_TOKENKEY_LEN],
+                                            const k8ssa_entry *e, unsigned char *buf,
+                                            size_t cap, size_t *len);
+k8ssa_entry_status k8ssa_entry_decode_keyed(apr_pool_t *p, const struct k8ssa_hmac_key *keyed,
+                                            const unsigned char key[K8SSA_TOKENKEY_LEN],
+                                            k8ssa_entry_kind kind, const unsigned char *buf,
+                                            size_t len, k8ssa_entry *out);
+
 const char *k8ssa_entry_status_reason(k8ssa_entry_status st);
 
 #endif

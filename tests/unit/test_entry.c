@@ -244,6 +244,39 @@ static void test_mac_binds_key_and_secret(void **state)
     assert_int_equal(decode_with(p, secret2, 32, key, buf, len, &out), K8SSA_ENTRY_FORGED);
 }
 
+/* The keyed forms (the module's) and the per-call ones make and accept the
+ * same bytes; a keyed secret binds like the raw one; NULL keys nothing. */
+static void test_keyed_forms_agree(void **state)
+{
+    k8ssa_entry e = positive(&full_id), out;
+    unsigned char buf[K8SSA_ENTRY_MAX], kbuf[K8SSA_ENTRY_MAX];
+    size_t len = encode(&e, buf), klen = 0;
+    k8ssa_hmac_key *keyed = k8ssa_hmac_key_new(secret, sizeof(secret));
+    k8ssa_hmac_key *other = k8ssa_hmac_key_new(secret2, 32);
+    apr_pool_t *p = *state;
+
+    assert_non_null(keyed);
+    assert_non_null(other);
+    assert_int_equal(k8ssa_entry_encode_keyed(keyed, key, &e, kbuf, K8SSA_ENTRY_MAX, &klen),
+                     K8SSA_ENTRY_OK);
+    assert_int_equal(klen, len);
+    assert_memory_equal(kbuf, buf, len);
+    assert_int_equal(k8ssa_entry_decode_keyed(p, keyed, key, K8SSA_ENTRY_TOKEN, buf, len, &out),
+                     K8SSA_ENTRY_OK);
+    assert_entries_equal(&e, &out);
+    assert_int_equal(k8ssa_entry_decode_keyed(p, other, key, K8SSA_ENTRY_TOKEN, buf, len, &out),
+                     K8SSA_ENTRY_FORGED);
+    assert_null(out.id);
+    assert_int_equal(k8ssa_entry_decode_keyed(p, keyed, key2, K8SSA_ENTRY_TOKEN, buf, len, &out),
+                     K8SSA_ENTRY_FORGED);
+    assert_int_equal(k8ssa_entry_decode_keyed(p, NULL, key, K8SSA_ENTRY_TOKEN, buf, len, &out),
+                     K8SSA_ENTRY_FORGED);
+    assert_int_equal(k8ssa_entry_encode_keyed(NULL, key, &e, kbuf, K8SSA_ENTRY_MAX, &klen),
+                     K8SSA_ENTRY_TOO_LARGE);
+    k8ssa_hmac_key_free(keyed);
+    k8ssa_hmac_key_free(other);
+}
+
 /* entry.c: HMAC-SHA256(secret, "k8ssa-entry-v2\0" | key | body), appended. */
 static void sign(const unsigned char *sec, size_t seclen, const unsigned char *k,
                  const unsigned char *body, size_t n, unsigned char mac[K8SSA_ENTRY_MAC_LEN])
@@ -933,6 +966,7 @@ int main(void)
         T(test_roundtrip_negative),
         T(test_authenticated_is_boolean),
         T(test_mac_binds_key_and_secret),
+        T(test_keyed_forms_agree),
         T(test_mac_definition),
         T(test_truncation_every_offset),
         T(test_bit_flips),

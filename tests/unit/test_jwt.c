@@ -486,6 +486,28 @@ static void test_b64_every_byte(void **state)
     }
 }
 
+/* A byte outside the alphabet anywhere, in whole quanta or in the 2- and
+ * 3-character tail: the decoder looks at every character. */
+static void test_b64_rejects_every_position(void **state)
+{
+    static const size_t lens[] = { 2, 3, 4, 6, 7, 8, 10, 11 };
+    size_t k, pos;
+    int c;
+    (void)state;
+    for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        for (pos = 0; pos < lens[k]; pos++) {
+            for (c = 0; c < 256; c++) {
+                char s[12];
+                if (strchr(TEST_B64URL_ALPHABET, c) != NULL && c != 0)
+                    continue;
+                memcpy(s, "Zm9vYmFyYmF", sizeof(s) - 1);
+                s[pos] = (char)c;
+                expect_decode_fails(s, lens[k]);
+            }
+        }
+    }
+}
+
 static void test_b64_rejects(void **state)
 {
     int c;
@@ -544,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_b64_url_alphabet),
         cmocka_unit_test(test_b64_every_byte),
         cmocka_unit_test(test_b64_rejects),
+        cmocka_unit_test(test_b64_rejects_every_position),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
