@@ -28,14 +28,63 @@ typedef struct {
 /* NULL: no shared memory, no child keeps verdicts of its own. */
 static const k8ssa_epochs *epochs;
 
+/* shmcb finds an id by a linear scan of one of its subcaches, under the
+ * cache's one global mutex; the scan grows with the square root of the
+ * entries (at most 256 subcaches of at least twice as many slots). So a
+ * shmcb cache is made of parts of PART_BYTES or more, up to MAX_PARTS, each
+ * with its own mutex: 16 MiB in 16 parts of 1 MiB scan 89 slots, not
+ * 357, and two reviews contend only when their keys fall in one part. */
+#define MAX_PARTS 16
+#define PART_BYTES (1024 * 1024)
+
+typedef struct {
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex;         /* only for NOTMPSAFE providers */
+} cache_part;
+
 struct k8ssa_cache {
     const char *spec;
     const char *name;                  /* provider name */
     const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-    apr_global_mutex_t *mutex;         /* only for NOTMPSAFE providers */
+    unsigned nparts;                   /* a power of two */
+    unsigned ninit;                    /* parts initialised: to destroy */
+    cache_part parts[MAX_PARTS];
     k8ssa_verdicts *kept;              /* this child's copies; NULL: none */
 };
+
+/* The last byte of the key: shmcb picks its subcache by the first one. */
+static cache_part *part_of(k8ssa_cache *c, const unsigned char key[K8SSA_TOKENKEY_LEN])
+{
+    return &c->parts[key[K8SSA_TOKENKEY_LEN - 1] & (c->nparts - 1)];
+}
+
+/* shmcb's "PATH(BYTES)" as PATH and BYTES; 0 when args are not of that form
+ * (shmcb then says what is wrong with them, for one part). */
+static int shmcb_path_and_size(apr_pool_t *p, const char *args, const char **path,
+                               apr_int64_t *size)
+{
+    const char *open = strrchr(args, '(');
+    size_t len = strlen(args);
+    char *end;
+
+    if (open == NULL || len < 2 || args[len - 1] != ')')
+        return 0;
+    *size = apr_strtoi64(open + 1, &end, 10);
+    if (end != args + len - 1 || end == open + 1 || *size <= 0)
+        return 0;
+    *path = apr_pstrmemdup(p, args, (apr_size_t)(open - args));
+    return 1;
+}
+
+/* The parts of a shmcb cache: as many as PART_BYTES fit, a power of two. */
+static unsigned shmcb_parts(apr_int64_t size)
+{
+    unsigned n = 1;
+
+    while (n < MAX_PARTS && size / (2 * (apr_int64_t)n) >= PART_BYTES)
+        n <<= 1;
+    return n;
+}
 
 void k8ssa_cache_register_mutex(apr_pool_t *pconf)
 {
@@ -47,6 +96,7 @@ const char *k8ssa_cache_create(apr_pool_t *pconf, apr_pool_t *ptemp, const char 
 {
     k8ssa_cache *c = apr_pcalloc(pconf, sizeof(*c));
     const char *colon = strchr(spec, ':'), *args = NULL, *err;
+    unsigned i;
 
     c->spec = apr_pstrdup(pconf, spec);
     c->name = colon ? apr_pstrmemdup(pconf, spec, (apr_size_t)(colon - spec)) : c->spec;
@@ -62,7 +112,26 @@ const char *k8ssa_cache_create(apr_pool_t *pconf, apr_pool_t *ptemp, const char 
     if (args == NULL && strcmp(c->name, "shmcb") == 0)
         args = apr_psprintf(ptemp, "%s(%d)", ap_runtime_dir_relative(ptemp, "k8ssa-cache"),
                             K8SSA_CACHE_SHMCB_SIZE);
-    err = c->provider->create(&c->instance, args, ptemp, pconf);
+    c->nparts = 1;
+    if (args != NULL && strcmp(c->name, "shmcb") == 0) {
+        const char *path = NULL;
+        apr_int64_t size = 0;
+        if (shmcb_path_and_size(ptemp, args, &path, &size))
+            c->nparts = shmcb_parts(size);
+        for (i = 0; c->nparts > 1 && i < c->nparts; i++) {
+            /* PATH.i: the file of a part where shm must be named */
+            const char *part = apr_psprintf(ptemp, "%s.%u(%" APR_INT64_T_FMT ")", path, i,
+                                            size / c->nparts);
+            err = c->provider->create(&c->parts[i].instance, part, ptemp, pconf);
+            if (err != NULL)
+                return apr_psprintf(ptemp, "AuthK8sCache %s: %s", spec, err);
+        }
+        if (c->nparts > 1) {
+            *out = c;
+            return NULL;
+        }
+    }
+    err = c->provider->create(&c->parts[0].instance, args, ptemp, pconf);
     if (err != NULL)
         return apr_psprintf(ptemp, "AuthK8sCache %s: %s", spec, err);
     *out = c;
@@ -79,13 +148,14 @@ const char *k8ssa_cache_spec(const k8ssa_cache *c)
     return c->spec;
 }
 
-static apr_status_t destroy_instance(void *data)
+static apr_status_t destroy_instances(void *data)
 {
     k8ssa_cache *c = data;
+    unsigned i;
 
-    if (c->instance != NULL)
-        c->provider->destroy(c->instance, NULL);
-    c->instance = NULL;
+    for (i = 0; i < c->ninit; i++)
+        c->provider->destroy(c->parts[i].instance, NULL);
+    c->ninit = 0;
     return APR_SUCCESS;
 }
 
@@ -95,19 +165,27 @@ apr_status_t k8ssa_cache_init(k8ssa_cache *c, const char *instance, server_rec *
     /* An entry is about 700 bytes for a service account; the id is the raw
      * 32-byte HMAC; shmcb sizes its index from these. */
     static struct ap_socache_hints hints = { 32, 700, 60 * APR_USEC_PER_SEC };
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
+    unsigned i;
 
-    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&c->mutex, NULL, K8SSA_CACHE_MUTEX, instance, s, pconf,
-                                    0);
-        if (rv != APR_SUCCESS)
-            return rv;
+    /* registered first: the parts initialised go, whatever fails after */
+    apr_pool_cleanup_register(pconf, c, destroy_instances, apr_pool_cleanup_null);
+    for (i = 0; i < c->nparts && rv == APR_SUCCESS; i++) {
+        /* "0", or "0.5" for the sixth part: `Mutex` and lock files tell
+         * them apart */
+        const char *name = c->nparts > 1 ? apr_psprintf(pconf, "%s.%u", instance, i)
+                                         : instance;
+        if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+            rv = ap_global_mutex_create(&c->parts[i].mutex, NULL, K8SSA_CACHE_MUTEX, name, s,
+                                        pconf, 0);
+            if (rv != APR_SUCCESS)
+                return rv;
+        }
+        rv = c->provider->init(c->parts[i].instance, "k8ssa", &hints, s, pconf);
+        if (rv == APR_SUCCESS)
+            c->ninit = i + 1;
     }
-    rv = c->provider->init(c->instance, "k8ssa", &hints, s, pconf);
-    if (rv != APR_SUCCESS)
-        return rv;
-    apr_pool_cleanup_register(pconf, c, destroy_instance, apr_pool_cleanup_null);
-    return APR_SUCCESS;
+    return rv;
 }
 
 void k8ssa_cache_epochs_init(server_rec *s)
@@ -143,6 +221,7 @@ void k8ssa_cache_epochs_init(server_rec *s)
 apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv;
+    unsigned i;
 
     /* Only shmcb is sure to be this server's alone: its segment belongs to
      * this parent's processes. Another host's or another httpd's write (a
@@ -157,9 +236,13 @@ apr_status_t k8ssa_cache_child_init(k8ssa_cache *c, apr_pool_t *p, server_rec *s
             c->kept = NULL;
         }
     }
-    if (c->mutex == NULL)
-        return APR_SUCCESS;
-    return apr_global_mutex_child_init(&c->mutex, apr_global_mutex_lockfile(c->mutex), p);
+    for (i = 0; i < c->nparts; i++) {
+        apr_global_mutex_t **m = &c->parts[i].mutex;
+        if (*m != NULL && (rv = apr_global_mutex_child_init(m, apr_global_mutex_lockfile(*m),
+                                                            p)) != APR_SUCCESS)
+            return rv;
+    }
+    return APR_SUCCESS;
 }
 
 apr_uint64_t k8ssa_cache_epoch(const unsigned char key[K8SSA_TOKENKEY_LEN])
@@ -191,35 +274,36 @@ static void bump(const unsigned char *key, apr_uint64_t before, apr_uint64_t *ep
         *epoch = now == before + 1 ? now : 0;
 }
 
-static apr_status_t lock(k8ssa_cache *c, server_rec *s)
+static apr_status_t lock(cache_part *part, server_rec *s)
 {
     apr_status_t rv;
 
-    if (c->mutex == NULL)
+    if (part->mutex == NULL)
         return APR_SUCCESS;
-    rv = apr_global_mutex_lock(c->mutex);
+    rv = apr_global_mutex_lock(part->mutex);
     if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, K8LOG(050) "cannot lock the "
                      K8SSA_CACHE_MUTEX " mutex: the cache is skipped");
     return rv;
 }
 
-static void unlock(k8ssa_cache *c)
+static void unlock(cache_part *part)
 {
-    if (c->mutex != NULL)
-        apr_global_mutex_unlock(c->mutex);
+    if (part->mutex != NULL)
+        apr_global_mutex_unlock(part->mutex);
 }
 
 apr_status_t k8ssa_cache_get(k8ssa_cache *c, server_rec *s,
                              const unsigned char key[K8SSA_TOKENKEY_LEN],
                              unsigned char *buf, unsigned int *len, apr_pool_t *p)
 {
-    apr_status_t rv = lock(c, s);
+    cache_part *part = part_of(c, key);
+    apr_status_t rv = lock(part, s);
 
     if (rv != APR_SUCCESS)
         return rv;
-    rv = c->provider->retrieve(c->instance, s, key, K8SSA_TOKENKEY_LEN, buf, len, p);
-    unlock(c);
+    rv = c->provider->retrieve(part->instance, s, key, K8SSA_TOKENKEY_LEN, buf, len, p);
+    unlock(part);
     return rv;
 }
 
@@ -231,12 +315,13 @@ apr_status_t k8ssa_cache_put(k8ssa_cache *c, server_rec *s,
                              apr_uint64_t *epoch)
 {
     apr_uint64_t before = k8ssa_cache_epoch(key);
-    apr_status_t rv = lock(c, s);
+    cache_part *part = part_of(c, key);
+    apr_status_t rv = lock(part, s);
 
     if (rv == APR_SUCCESS) {
-        rv = c->provider->store(c->instance, s, key, K8SSA_TOKENKEY_LEN, expiry,
+        rv = c->provider->store(part->instance, s, key, K8SSA_TOKENKEY_LEN, expiry,
                                 (unsigned char *)buf, len, p);
-        unlock(c);
+        unlock(part);
     }
     bump(key, before, epoch);
     return rv;
@@ -247,11 +332,12 @@ apr_status_t k8ssa_cache_remove(k8ssa_cache *c, server_rec *s,
                                 apr_uint64_t *epoch)
 {
     apr_uint64_t before = k8ssa_cache_epoch(key);
-    apr_status_t rv = lock(c, s);
+    cache_part *part = part_of(c, key);
+    apr_status_t rv = lock(part, s);
 
     if (rv == APR_SUCCESS) {
-        rv = c->provider->remove(c->instance, s, key, K8SSA_TOKENKEY_LEN, p);
-        unlock(c);
+        rv = c->provider->remove(part->instance, s, key, K8SSA_TOKENKEY_LEN, p);
+        unlock(part);
     }
     bump(key, before, epoch);
     return rv;

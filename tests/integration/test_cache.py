@@ -113,6 +113,32 @@ def test_cache_none_reviews_every_request(harness, start_httpd, api):
     assert api.reviews_of(bad) == 3
 
 
+@pytest.mark.parametrize("size,parts", [(600000, 1), (4194304, 4), (67108864, 16)])
+def test_shmcb_in_parts(harness, start_httpd, api, size, parts):
+    """shmcb scans a subcache linearly under its mutex: a cache of 2 MiB or
+    more is made of up to 16 parts, each a shmcb of its own with its own
+    mutex (one lock file each with `Mutex flock:`). Every part stores and
+    finds its keys: with no child copies, each token is reviewed once."""
+    locks = harness.subdir("locks-%d" % size)
+    server = harness.default_server_conf(
+        cache="shmcb:%s(%d)" % (os.path.join(harness.workdir, "shm-%d" % size), size),
+        extra=["Mutex flock:%s k8ssa-cache" % locks, "AuthK8sChildCacheEntries 0"])
+    s = start_httpd(conf(harness), server_conf=server)
+    assert len(os.listdir(locks)) == parts, os.listdir(locks)
+    tokens = [api.sa_token("team-a", "part-%d" % i) for i in range(48)]
+    for _ in range(2):
+        for tok in tokens:
+            assert get(s, "/echo/", tok).status_code == 200
+    assert api.reviews == len(tokens)
+
+
+def test_shmcb_bad_size_still_refused(apache_configtest, harness):
+    rc, out = apache_configtest(loc(), server_conf=harness.default_server_conf(
+        cache="shmcb:%s(lots)" % os.path.join(harness.workdir, "shm")))
+    assert rc != 0, out
+    assert "AuthK8sCache" in out and "numerical" in out, out
+
+
 def test_ttl_expires(srv, api):
     tok = api.sa_token("team-a", "ttl")
     u = api.user_of(tok)
