@@ -10,6 +10,8 @@
 
 #include "verdicts.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 int k8ssa_child_cache_entries = K8SSA_DEFAULT_CHILD_CACHE_ENTRIES;
@@ -38,6 +40,7 @@ static const k8ssa_epochs *epochs;
 #define PART_BYTES (1024 * 1024)
 
 typedef struct {
+    const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;         /* only for NOTMPSAFE providers */
 } cache_part;
@@ -47,7 +50,6 @@ struct k8ssa_cache {
     const char *name;                  /* provider name */
     const ap_socache_provider_t *provider;
     unsigned nparts;                   /* a power of two */
-    unsigned ninit;                    /* parts initialised: to destroy */
     cache_part parts[MAX_PARTS];
     k8ssa_verdicts *kept;              /* this child's copies; NULL: none */
 };
@@ -67,10 +69,13 @@ static int shmcb_path_and_size(apr_pool_t *p, const char *args, const char **pat
     size_t len = strlen(args);
     char *end;
 
-    if (open == NULL || len < 2 || args[len - 1] != ')')
-        return 0;
+    if (open == NULL || open == args || len < 2 || args[len - 1] != ')')
+        return 0;               /* no path: the parts would have no names */
+    errno = 0;
     *size = apr_strtoi64(open + 1, &end, 10);
-    if (end != args + len - 1 || end == open + 1 || *size <= 0)
+    /* shmcb refuses UINT_MAX bytes or more: it says so for the whole size */
+    if (end != args + len - 1 || end == open + 1 || errno != 0 || *size <= 0
+        || *size >= (apr_int64_t)UINT_MAX)
         return 0;
     *path = apr_pstrmemdup(p, args, (apr_size_t)(open - args));
     return 1;
@@ -148,14 +153,15 @@ const char *k8ssa_cache_spec(const k8ssa_cache *c)
     return c->spec;
 }
 
-static apr_status_t destroy_instances(void *data)
+/* Registered after the part's init: it runs before the cleanups init
+ * registered (shmcb's segment), as mod_ssl and mod_authn_socache order them. */
+static apr_status_t destroy_part(void *data)
 {
-    k8ssa_cache *c = data;
-    unsigned i;
+    cache_part *part = data;
 
-    for (i = 0; i < c->ninit; i++)
-        c->provider->destroy(c->parts[i].instance, NULL);
-    c->ninit = 0;
+    if (part->instance != NULL)
+        part->provider->destroy(part->instance, NULL);
+    part->instance = NULL;
     return APR_SUCCESS;
 }
 
@@ -168,8 +174,6 @@ apr_status_t k8ssa_cache_init(k8ssa_cache *c, const char *instance, server_rec *
     apr_status_t rv = APR_SUCCESS;
     unsigned i;
 
-    /* registered first: the parts initialised go, whatever fails after */
-    apr_pool_cleanup_register(pconf, c, destroy_instances, apr_pool_cleanup_null);
     for (i = 0; i < c->nparts && rv == APR_SUCCESS; i++) {
         /* "0", or "0.5" for the sixth part: `Mutex` and lock files tell
          * them apart */
@@ -182,8 +186,11 @@ apr_status_t k8ssa_cache_init(k8ssa_cache *c, const char *instance, server_rec *
                 return rv;
         }
         rv = c->provider->init(c->parts[i].instance, "k8ssa", &hints, s, pconf);
-        if (rv == APR_SUCCESS)
-            c->ninit = i + 1;
+        if (rv == APR_SUCCESS) {
+            c->parts[i].provider = c->provider;
+            apr_pool_cleanup_register(pconf, &c->parts[i], destroy_part,
+                                      apr_pool_cleanup_null);
+        }
     }
     return rv;
 }

@@ -23,7 +23,10 @@ static inline unsigned is_b64token_char(unsigned char c)
  * is of the set, 0 elsewhere. */
 typedef unsigned char bytes16 __attribute__((vector_size(BLOCK)));
 
-static bytes16 block_b64token_lanes(const unsigned char *s)
+/* Vectors by pointer, never by value: a vector argument or return value
+ * changes the ABI where the target has no vector registers (i386 without
+ * SSE), which gcc warns about. */
+static void and_block_lanes(const unsigned char *s, bytes16 *acc)
 {
     bytes16 c, ok;
 
@@ -31,14 +34,14 @@ static bytes16 block_b64token_lanes(const unsigned char *s)
     ok = (bytes16)((bytes16)((c | 0x20) - 'a') < 26);
     ok |= (bytes16)((bytes16)(c - '-') < 13);
     ok |= (bytes16)(c == '+') | (bytes16)(c == '_') | (bytes16)(c == '~');
-    return ok;
+    *acc &= ok;
 }
 
-static unsigned all_lanes_set(bytes16 v)
+static unsigned all_lanes_set(const bytes16 *v)
 {
     uint64_t half[2];
 
-    memcpy(half, &v, sizeof(half));
+    memcpy(half, v, sizeof(half));
     return (half[0] & half[1]) == UINT64_MAX;
 }
 
@@ -56,8 +59,8 @@ int k8ssa_is_b64token(const char *s, size_t len)
         return 0;
     /* No early exit: every request's token comes through here, whole. */
     for (; i + BLOCK <= end; i += BLOCK)
-        lanes &= block_b64token_lanes(u + i);
-    all = all_lanes_set(lanes);
+        and_block_lanes(u + i, &lanes);
+    all = all_lanes_set(&lanes);
     for (; i < end; i++)
         all &= is_b64token_char(u[i]);
     return (int)all;

@@ -15,6 +15,7 @@
 #include <apr_time.h>
 
 #include "identity.h"
+#include "hmac.h"
 #include "tokenkey.h"
 
 #define K8SSA_ENTRY_VERSION 2

@@ -39,12 +39,18 @@ k8ssa_ws_status k8ssa_ws_bearer(apr_pool_t *p, const char *value, const char **t
     if (b.entries > 1 || b.found_len == 0 || b.found_len / 4 * 3 > K8SSA_BEARER_MAX_TOKEN + 2)
         return K8SSA_WS_MALFORMED;
     {
-        unsigned char *buf = apr_palloc(p, b.found_len / 4 * 3 + 3);
+        size_t room = b.found_len / 4 * 3 + 3;
+        unsigned char *buf = apr_palloc(p, room);
         long n = k8ssa_base64url_decode(b.found, b.found_len, buf);
-        if (n <= 0 || n > K8SSA_BEARER_MAX_TOKEN || !k8ssa_is_b64token((char *)buf, (size_t)n))
+        int ok = n > 0 && n <= K8SSA_BEARER_MAX_TOKEN
+                 && k8ssa_is_b64token((char *)buf, (size_t)n);
+        if (ok)
+            *token = apr_pstrmemdup(p, (char *)buf, (apr_size_t)n);
+        /* the caller owns (and wipes) the copy; the decoder may have filled
+         * all of buf even when it refused the entry */
+        memset(buf, 0, room);
+        if (!ok)
             return K8SSA_WS_MALFORMED;
-        *token = apr_pstrmemdup(p, (char *)buf, (apr_size_t)n);
-        memset(buf, 0, (size_t)n);  /* the caller owns (and wipes) the copy */
     }
     return K8SSA_WS_FOUND;
 }

@@ -125,18 +125,37 @@ def test_shmcb_in_parts(harness, start_httpd, api, size, parts):
         extra=["Mutex flock:%s k8ssa-cache" % locks, "AuthK8sChildCacheEntries 0"])
     s = start_httpd(conf(harness), server_conf=server)
     assert len(os.listdir(locks)) == parts, os.listdir(locks)
-    tokens = [api.sa_token("team-a", "part-%d" % i) for i in range(48)]
+    # 160 keys: every one of 16 parts gets some but with odds of 1 in 2000
+    tokens = [api.sa_token("team-a", "part-%d" % i) for i in range(160)]
     for _ in range(2):
         for tok in tokens:
             assert get(s, "/echo/", tok).status_code == 200
     assert api.reviews == len(tokens)
 
 
-def test_shmcb_bad_size_still_refused(apache_configtest, harness):
+@pytest.mark.parametrize("size,says", [("lots", "numerical"), ("4294967296", "size has to be"),
+                                       ("99999999999999999999999", "size has to be")])
+def test_shmcb_bad_size_still_refused(apache_configtest, harness, size, says):
+    """Sizes shmcb refuses are refused whole, not split into parts it would
+    take (4 GiB in 16 parts of 256 MiB)."""
     rc, out = apache_configtest(loc(), server_conf=harness.default_server_conf(
-        cache="shmcb:%s(lots)" % os.path.join(harness.workdir, "shm")))
+        cache="shmcb:%s(%s)" % (os.path.join(harness.workdir, "shm"), size)))
     assert rc != 0, out
-    assert "AuthK8sCache" in out and "numerical" in out, out
+    assert "AuthK8sCache" in out and says in out, out
+
+
+def test_shmcb_without_a_path_is_one_part(harness, start_httpd, api):
+    """shmcb:(BYTES): the parts would have no file names; one shmcb, as
+    configured."""
+    locks = harness.subdir("locks-nopath")
+    server = harness.default_server_conf(cache="shmcb:(8388608)", extra=[
+        "Mutex flock:%s k8ssa-cache" % locks, "AuthK8sChildCacheEntries 0"])
+    s = start_httpd(conf(harness), server_conf=server)
+    assert len(os.listdir(locks)) == 1, os.listdir(locks)
+    tok = api.sa_token("team-a", "nopath")
+    for _ in range(2):
+        assert get(s, "/echo/", tok).status_code == 200
+    assert api.reviews == 1
 
 
 def test_ttl_expires(srv, api):
