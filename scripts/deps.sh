@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 apache2 apache2-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libyaml-dev libcmocka-dev
 clang libclang-rt-14-dev curl openssl python3 python3-pytest python3-requests python3-yaml wrk
-memcached redis-server nginx caddy debhelper dpkg-dev libapache2-mod-auth-openidc"
+memcached redis-server nginx caddy debhelper dpkg-dev libapache2-mod-auth-openidc faketime"
 
 missing=""
 for p in $PKGS; do

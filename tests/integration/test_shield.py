@@ -3,13 +3,16 @@ AuthK8sReviewConcurrency, every row of the contract, counted at the stand-in
 (reviews, key fetches, reviews in flight)."""
 
 import concurrent.futures
+import glob
 import json
+import os
 import secrets
 import time
 
 import pytest
 import requests
 
+import helpers
 from helpers import HTTPD_THREADS, MPM, assert_challenge, bearer, free_port, location
 
 AUD = "gw.example"
@@ -256,6 +259,65 @@ def test_rotation_refetches_once(harness, start_httpd, api):
     for _ in range(3):
         assert get(s, "/app", api.sa_token("team-a", "runner")).status_code == 200
     assert len(api.key_fetches) == 4, "one refetch for the new kid: %s" % api.key_fetches
+
+
+# Debian's faketime package, for the machine's architecture
+FAKETIME_LIB = next(iter(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")), "libfaketimeMT")
+
+
+def faketime_env(clock_file):
+    """httpd under libfaketime, its clock ahead of ours by what clock_file
+    says ("+660": 11 minutes), read again at every call; after the sanitizer
+    runtime when there is one (it must come first)."""
+    assert os.path.exists(FAKETIME_LIB), "install faketime (scripts/deps.sh)"
+    preload = ":".join(p for p in (helpers.SANITIZER_PRELOAD, FAKETIME_LIB) if p)
+    return {"LD_PRELOAD": preload, "FAKETIME_TIMESTAMP_FILE": clock_file,
+            "FAKETIME_NO_CACHE": "1"}
+
+
+def set_clock(clock_file, offset):
+    with open(clock_file + ".new", "w") as f:
+        f.write("%+d\n" % offset)
+    os.replace(clock_file + ".new", clock_file)
+
+
+@per_child
+def test_keys_refreshed_every_10_minutes(harness, start_httpd, api):
+    """The issuer's keys are fetched again 10 minutes after the last fetch,
+    with no new kid asking for it: a key the cluster withdrew stops being
+    accepted then. Before, the set in hand is used without a fetch. httpd's
+    clock is moved with libfaketime; the stand-in's stays."""
+    clock = os.path.join(harness.workdir, "clock-%s" % secrets.token_hex(4))
+    set_clock(clock, 0)
+    s = start_httpd(conf(harness), server_conf=server(harness, "On"), env=faketime_env(clock))
+    old_key_token = api.sa_token("team-a", "runner")
+    assert get(s, "/app", old_key_token).status_code == 200
+    assert api.key_fetches == ["/.well-known/openid-configuration", "/openid/v1/jwks"]
+    # the cluster rotates: the key of old_key_token is no longer published
+    api.issuer.rotate("RS256")
+
+    # 9 minutes on (the review's 120 s cache entry has expired): the keys in
+    # hand still verify the token, which the API server still accepts
+    set_clock(clock, 540)
+    n = api.reviews
+    assert get(s, "/app", old_key_token).status_code == 200
+    assert api.reviews == n + 1
+    assert len(api.key_fetches) == 2, api.key_fetches
+
+    # 11 minutes on: the periodic refresh; the withdrawn key is gone, the
+    # token is refused as forged without a review
+    set_clock(clock, 660)
+    n = api.reviews
+    r = get(s, "/app", old_key_token)
+    assert r.status_code == 401
+    assert_challenge(r, "invalid_token")
+    assert api.reviews == n
+    assert api.key_fetches[2:4] == ["/.well-known/openid-configuration", "/openid/v1/jwks"], \
+        api.key_fetches
+    # a token of the new key is verified with the refreshed set: no fetch
+    fetched = len(api.key_fetches)
+    assert get(s, "/app", api.sa_token("team-a", "runner")).status_code == 200
+    assert len(api.key_fetches) == fetched, api.key_fetches
 
 
 @per_child
