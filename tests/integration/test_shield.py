@@ -282,6 +282,8 @@ def set_clock(clock_file, offset):
 
 
 @per_child
+@pytest.mark.skipif(helpers.SANITIZER_PRELOAD is not None,
+                    reason="libfaketime and the ASan runtime together hang httpd's start")
 def test_keys_refreshed_every_10_minutes(harness, start_httpd, api):
     """The issuer's keys are fetched again 10 minutes after the last fetch,
     with no new kid asking for it: a key the cluster withdrew stops being
