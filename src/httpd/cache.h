@@ -3,8 +3,9 @@
  * memcache or redis across hosts), following mod_authn_socache and mod_ssl:
  * provider chosen at configuration time, a global mutex around every
  * operation when the provider is not multi-process safe, re-attached in each
- * child. This file knows httpd's socache API; it knows nothing of what an
- * entry holds.
+ * child; a large shmcb cache in parts, each with its own mutex (cache.c).
+ * This file knows httpd's socache API; it knows nothing of what an entry
+ * holds.
  */
 #ifndef K8SSA_CACHE_H
 #define K8SSA_CACHE_H

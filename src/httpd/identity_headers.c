@@ -592,7 +592,10 @@ static void remove_credentials(request_rec *r, const k8ssa_dir_conf *d)
     size_t off = 0, len = 0;
 
     if (d->forward_token == 0 && authorization != NULL) {
-        if (k8ssa_bearer_parse(authorization, &off, &len) == K8SSA_BEARER_OK)
+        const k8ssa_request_state *st = k8ssa_request_state_of(r);
+        /* check_authn keeps the token it took: no second parse of it */
+        if ((st == NULL || st->token == NULL)
+            && k8ssa_bearer_parse(authorization, &off, &len) == K8SSA_BEARER_OK)
             keep_token(r, authorization + off, len);
         apr_table_unset(r->headers_in, "Authorization");
     }
