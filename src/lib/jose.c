@@ -10,12 +10,6 @@
 /* The longest string claim or header value kept (an issuer URL, a kid). */
 #define MAX_STRING 1024
 
-static int is_b64url_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_';
-}
-
 typedef struct {
     unsigned char *buf;
     size_t len;
@@ -35,19 +29,18 @@ static apr_status_t wipe_part(void *data)
 static unsigned char *decode_part(apr_pool_t *p, const char *s, size_t len, size_t max,
                                   size_t *out_len)
 {
-    size_t declen = len / 4 * 3 + (len % 4 == 3 ? 2 : len % 4 == 2 ? 1 : 0), i;
+    size_t declen = len / 4 * 3 + (len % 4 == 3 ? 2 : len % 4 == 2 ? 1 : 0);
     unsigned char *buf;
     long n;
 
     if (len % 4 == 1 || declen > max)
         return NULL;
-    for (i = 0; i < len; i++)
-        if (!is_b64url_char((unsigned char)s[i]))
-            return NULL;
     buf = apr_palloc(p, declen + 3);
-    n = k8ssa_base64url_decode(s, len, buf);
-    if (n < 0)
+    n = k8ssa_base64url_decode(s, len, buf);    /* it checks every character */
+    if (n < 0) {
+        memset(buf, 0, declen + 3);     /* it decodes the rest all the same */
         return NULL;
+    }
     buf[n] = '\0';
     {
         decoded_part *d = apr_palloc(p, sizeof(*d));
