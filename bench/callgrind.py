@@ -15,15 +15,20 @@ between two markers holds the N requests plus the part of the markers
 after and before the dump points, which a marker right after a marker
 measures once, to subtract. hit - plain and can - plain are the module's
 cost per cached request (plain pays the identity-header scrub that every
-request gets, so that part is not in the difference)."""
+request gets, so that part is not in the difference). miss sends a token
+no request sent before each time: miss - plain is a TokenReview's cost to
+httpd (libcurl, TLS, json-c, the shield's JWT checks, shmcb), the nginx
+stand-in's answer included."""
 
 import http.client
 import os
 import re
 import subprocess
 
+import stack
+
 WARMUP_REQUESTS = 20
-LOCATIONS = ("plain", "hit", "can")
+LOCATIONS = ("plain", "hit", "can", "miss")
 MARKER = "/plain/callgrind-marker"
 TOP_FUNCTIONS = 15
 
@@ -31,22 +36,30 @@ TOP_FUNCTIONS = 15
 class Client:
     """One keep-alive connection to httpd, and the dumps its markers cause."""
 
-    def __init__(self, port, header, out_file):
+    def __init__(self, port, token, out_file):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        self.header = header
+        self.token = token
         self.out_file = out_file
         self.dumps = 0
+        self.unique = 0
 
-    def get(self, path, status):
-        self.conn.request("GET", path, headers=dict([self.header]))
+    def get(self, path, status, token=None):
+        self.conn.request("GET", path, headers={"Authorization": "Bearer "
+                                                 + (token or self.token)})
         resp = self.conn.getresponse()
         resp.read()
         if resp.status != status:
             raise RuntimeError("%s answered %d under callgrind" % (path, resp.status))
 
-    def send(self, path, n):
+    def new_token(self):
+        """The bench token with a suffix no request of this count sent."""
+        self.unique += 1
+        return (self.token[:-stack.SUFFIX_LEN] + "C"
+                + stack.b64url_digits(self.unique, stack.SUFFIX_LEN - 1))
+
+    def send(self, path, n, unique=False):
         for _ in range(n):
-            self.get(path, 200)
+            self.get(path, 200, self.new_token() if unique else None)
 
     def mark(self):
         """The instructions collected since the previous marker."""
@@ -67,7 +80,7 @@ def module_functions(dump, module, requests):
     rows = []
     for line in out.splitlines():
         m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+(\S+) \[(.*)\]$", line)
-        if m and os.path.samefile(m.group(3), module):
+        if m and os.path.exists(m.group(3)) and os.path.samefile(m.group(3), module):
             rows.append((int(m.group(1).replace(",", "")) / requests, m.group(2)))
     return rows[:TOP_FUNCTIONS]
 
@@ -87,15 +100,15 @@ def run(processes, httpd, module, token, requests):
     httpd.start(processes, wrapper=valgrind, one_process=True)
     # callgrind made its final dump's file as root (0600) when it started
     os.chmod(out_file, 0o666)
-    client = Client(httpd.port, ("Authorization", "Bearer " + token), out_file)
+    client = Client(httpd.port, token, out_file)
     client.mark()                     # the start-up: not collected, not needed
     _, overhead = client.mark()       # marker after marker: the markers' share
     per_request, dumps = {}, {}
     for loc in LOCATIONS:
         path = "/%s/index.html" % loc
-        client.send(path, WARMUP_REQUESTS)
+        client.send(path, WARMUP_REQUESTS, unique=loc == "miss")
         client.mark()
-        client.send(path, requests)
+        client.send(path, requests, unique=loc == "miss")
         dumps[loc], total = client.mark()
         per_request[loc] = (total - overhead) / requests
     version = subprocess.run(["valgrind", "--version"], capture_output=True,
@@ -108,7 +121,7 @@ def run(processes, httpd, module, token, requests):
     for loc in LOCATIONS:
         extra = "" if loc == "plain" else "%+.0f" % (per_request[loc] - per_request["plain"])
         print("| %s | %.0f | %s |" % (loc, per_request[loc], extra))
-    for loc in ("hit", "can"):
+    for loc in ("hit", "can", "miss"):
         print("\ntop module functions in %s, inclusive, instructions per request:" % loc)
         for ir, fn in module_functions(dumps[loc], module, requests):
             print("  %10.0f  %s" % (ir, fn))

@@ -9,15 +9,16 @@
  * NUL anyway, so any \u0000 escape refuses the whole answer. */
 static int has_escaped_nul(const char *body, size_t len)
 {
-    size_t i;
+    const char *p = body, *end = body + len;
 
-    for (i = 0; i + 1 < len; i++) {
-        if (body[i] != '\\')
-            continue;
-        if (body[i + 1] == 'u' && i + 5 < len && body[i + 2] == '0' && body[i + 3] == '0'
-            && body[i + 4] == '0' && body[i + 5] == '0')
+    /* memchr: an answer has few backslashes, and hundreds of bytes of an
+     * echoed token between them */
+    while (p < end && (p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
             return 1;
-        i++;  /* skip the escaped character, so "\\u0000" is no escape */
+        if (end - p <= 2)
+            break;
+        p += 2;  /* past the escaped character, so "\\u0000" is no escape */
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "tokenreview.h"
+#include "json.h"
 #include "identity.h"
 
 /* ============================================================ helpers */
@@ -264,6 +266,61 @@ static void test_request_long_token(void **state)
     memset(tok, 'x', n);
     tok[n] = '\0';
     check_request(p, tok, n, NULL, 0);
+}
+
+/* The escaper copies 16-byte blocks that need no escape and goes byte by
+ * byte through any other: every byte value at every position of tokens of
+ * 1..48 bytes (three blocks and a tail) gives what the plain byte-by-byte
+ * rule gives. */
+static size_t reference_escape(char *o, const unsigned char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *start = o;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 0x0f];
+            o += 6;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    return (size_t)(o - start);
+}
+
+static void test_request_escaping_every_position(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char head[] =
+        "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
+        "\"spec\":{\"token\":\"";
+    unsigned char tok[48];
+    char want[sizeof(head) + 48 * 6 + 8];
+
+    for (size_t len = 1; len <= sizeof(tok); len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (unsigned b = 0; b < 256; b++) {
+                apr_pool_t *sub;
+                apr_pool_create(&sub, p);
+                memset(tok, 'A', len);
+                tok[pos] = (unsigned char)b;
+                size_t n = sizeof(head) - 1;
+                memcpy(want, head, n);
+                n += reference_escape(want + n, tok, len);
+                memcpy(want + n, "\"}}", 4);
+                char *body = k8ssa_tokenreview_request(sub, (const char *)tok, len, NULL, 0);
+                if (strcmp(body, want) != 0)
+                    fail_msg("length %zu, byte 0x%02x at %zu: %s", len, b, pos, body);
+                apr_pool_destroy(sub);
+            }
+        }
+    }
 }
 
 /* ======================================================= good answers */
@@ -883,6 +940,51 @@ static void test_control_chars(void **state)
     check_all_unparseable(*state, bad_bytes, sizeof(bad_bytes) / sizeof(bad_bytes[0]));
 }
 
+/* The \u0000 check jumps from backslash to backslash: the escape is found
+ * after any run of bytes, an escaped backslash before "u0000" is no escape,
+ * and a backslash among the last bytes reads nothing past the body (heap
+ * copies of exactly its length, so ASan sees an overread). */
+static void test_escaped_nul_found_anywhere(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n < 64; n++) {
+        for (size_t slashes = 1; slashes <= 4; slashes++) {
+            char body[160];
+            size_t len = 0;
+            len += (size_t)sprintf(body, "{\"a\":\"%.*s", (int)n,
+                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+            memset(body + len, '\\', slashes);
+            len += slashes;
+            len += (size_t)sprintf(body + len, "u0000\"}");
+            char *heap = malloc(len);
+            memcpy(heap, body, len);
+            const char *why = NULL;
+            json_object *o = k8ssa_json_parse_strict(heap, len, 4096, &why);
+            if (slashes % 2 == 1) {
+                /* \u0000 after an even number of escaped backslashes */
+                assert_null(o);
+                assert_string_equal(why, "answer holds a NUL character");
+            } else {
+                assert_non_null(o);
+                json_object_put(o);
+            }
+            free(heap);
+        }
+    }
+    /* a backslash as the last bytes, "\u000" cut short: not JSON, no NUL */
+    static const char *const ends[] = { "{\"a\":\"\\", "{\"a\":\"\\u", "{\"a\":\"\\u000",
+                                        "{\"a\":\"x\\u00\"}", "\\" };
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t len = strlen(ends[i]);
+        char *heap = malloc(len);
+        memcpy(heap, ends[i], len);
+        const char *why = NULL;
+        assert_null(k8ssa_json_parse_strict(heap, len, 4096, &why));
+        assert_string_not_equal(why, "answer holds a NUL character");
+        free(heap);
+    }
+}
+
 /* A NUL in a member name: json-c keeps names as C strings, so "username\u0000"
  * would silently become a second "username". */
 static void test_nul_in_member_names(void **state)
@@ -981,6 +1083,7 @@ int main(void)
         T(test_request_token_slice),
         T(test_request_escaping),
         T(test_request_long_token),
+        T(test_request_escaping_every_position),
         T(test_parse_real_answer),
         T(test_parse_minimal_user),
         T(test_parse_unicode_and_escapes),
@@ -997,6 +1100,7 @@ int main(void)
         T(test_hostile_truncated),
         T(test_hostile_trailing_garbage),
         T(test_hostile_embedded_nul),
+        T(test_escaped_nul_found_anywhere),
         T(test_hostile_deep_nesting),
         T(test_hostile_too_large),
         T(test_hostile_duplicate_keys),
