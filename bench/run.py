@@ -8,7 +8,7 @@ TLS connections each scenario caused.
 
     /usr/bin/python3 bench/run.py [--seconds 10] [--rounds 3] [--connections 64]
     /usr/bin/python3 bench/run.py --smoke        # CI: 1 s, 1 round, checks only
-    /usr/bin/python3 bench/run.py --callgrind    # instructions per cached request
+    /usr/bin/python3 bench/run.py --callgrind    # instructions per cached request and per miss
 
 httpd runs on core 0; wrk and nginx share core 1. The rounds are
 interleaved (every scenario once per round, the order rotated each round)
