@@ -274,24 +274,19 @@ static void test_request_long_token(void **state)
  * rule gives. */
 static size_t reference_escape(char *o, const unsigned char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    char *start = o;
+    size_t n = 0;
 
+    /* RFC 8259 section 7, written independently of the module's escaper:
+     * quote and backslash escaped by a backslash, C0 controls as \u00XX */
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-        } else if (c < 0x20) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 0x0f];
-            o += 6;
-        } else {
-            *o++ = (char)c;
-        }
+        if (s[i] == '"' || s[i] == '\\')
+            n += (size_t)sprintf(o + n, "\\%c", s[i]);
+        else if (s[i] < 0x20)
+            n += (size_t)sprintf(o + n, "\\u%04x", s[i]);
+        else
+            o[n++] = (char)s[i];
     }
-    return (size_t)(o - start);
+    return n;
 }
 
 static void test_request_escaping_every_position(void **state)
