@@ -34,9 +34,14 @@ struct k8ssa_apiclient {
     unsigned long connections;
 };
 
+/* The answer, collected in the caller's pool: no malloc, and no copy once it
+ * is complete. The pool is reused without being cleared, so every byte
+ * written is wiped (exchange()), as the API server echoes spec.token. */
 typedef struct {
+    apr_pool_t *pool;
     char *buf;
     size_t len, cap;
+    size_t high;            /* bytes written to buf by any attempt, its NUL included */
     int too_large;
 } body_buffer;
 
@@ -137,22 +142,22 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
         char *nb;
         while (cap < b->len + n + 1)
             cap *= 2;
-        /* Not realloc: it would free the old bytes (the echoed token)
-         * without wiping them. */
-        nb = malloc(cap);
-        if (nb == NULL)
-            return 0;
+        nb = apr_palloc(b->pool, cap);
         if (b->buf != NULL) {
             memcpy(nb, b->buf, b->len);
-            memset(b->buf, 0, b->cap);
-            free(b->buf);
+            /* the old block stays in the pool: wiped, as it may hold the
+             * echoed token */
+            memset(b->buf, 0, b->high);
         }
         b->buf = nb;
         b->cap = cap;
+        b->high = b->len;
     }
     memcpy(b->buf + b->len, data, n);
     b->len += n;
     b->buf[b->len] = '\0';
+    if (b->len + 1 > b->high)
+        b->high = b->len + 1;
     return n;
 }
 
@@ -332,7 +337,7 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
 {
     const char *url = apr_pstrcat(p, c->cfg.server_url, path, NULL);
     apr_time_t deadline = apr_time_now() + c->cfg.timeout;
-    body_buffer body = { NULL, 0, 0, 0 };
+    body_buffer body = { p, NULL, 0, 0, 0, 0 };
     attempt_result ar;
     int retried = 0, reauthed = 0, fresh = 0;
     long connects = 0;
@@ -391,7 +396,7 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
                                       ar.errbuf[0] ? ": " : "", ar.errbuf);
     } else if (ar.code >= 200 && ar.code < 300) {
         out->status = K8SSA_API_OK;
-        out->body = body.buf ? apr_pstrmemdup(p, body.buf, body.len) : "";
+        out->body = body.buf ? body.buf : "";
         out->body_len = body.len;
     } else if (ar.code == 401 || ar.code == 403) {
         out->status = K8SSA_API_CREDENTIALS;
@@ -404,9 +409,14 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
         out->error = apr_psprintf(p, "unexpected HTTP %ld", ar.code);
     }
     if (body.buf != NULL) {
-        /* The API server echoes spec.token: the answer holds the client's token. */
-        memset(body.buf, 0, body.cap);
-        free(body.buf);
+        /* The API server echoes spec.token: the answer holds the client's
+         * token. A body handed out is the caller's to wipe (its body_len
+         * bytes); what lies past it (an earlier attempt's longer answer)
+         * and any other answer is wiped here. */
+        if (out->status == K8SSA_API_OK)
+            memset(body.buf + body.len, 0, body.high - body.len);
+        else
+            memset(body.buf, 0, body.high);
     }
 }
 

@@ -38,7 +38,7 @@ typedef enum {
 typedef struct {
     k8ssa_api_status status;
     long http_code;            /* of the last attempt; 0 when no answer came */
-    const char *body;          /* NUL-terminated copy in the caller's pool */
+    const char *body;          /* NUL-terminated, in the caller's pool: wipe body_len bytes */
     size_t body_len;
     const char *error;         /* log-safe description of a failure, else NULL */
     unsigned attempts;         /* requests sent (a failed connect counts one); 2 after a retry */

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <json-c/printbuf.h>
+#include <locale.h>
 #include <string.h>
 
 /* json-c keeps member names as C strings: "username\u0000" would be cut to
@@ -31,6 +32,24 @@ static void wipe_tokener(struct json_tokener *tok)
         memset(tok->pb->buf, 0, (size_t)tok->pb->size);
 }
 
+json_object *k8ssa_json_tokener_parse(struct json_tokener *tok, const char *s, size_t len)
+{
+    /* json-c 0.16 switches the thread to LC_NUMERIC "C" around every parse
+     * with duplocale() of the thread's locale. Of the process-wide locale
+     * that is a malloc and glibc's global locale write lock, which httpd's
+     * threads then contend for on every review; of the C locale object both
+     * it and newlocale() return at once. */
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t before = c != (locale_t)0 ? uselocale(c) : (locale_t)0;
+    json_object *o = json_tokener_parse_ex(tok, s, (int)len);
+
+    if (c != (locale_t)0) {
+        uselocale(before);
+        freelocale(c);
+    }
+    return o;
+}
+
 json_object *k8ssa_json_parse_strict(const char *body, size_t len, size_t max_len,
                                      const char **why)
 {
@@ -52,7 +71,7 @@ json_object *k8ssa_json_parse_strict(const char *body, size_t len, size_t max_le
         return NULL;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    root = json_tokener_parse_ex(tok, body, (int)len);
+    root = k8ssa_json_tokener_parse(tok, body, len);
     if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
         *why = "answer is not valid JSON";
         json_object_put(root);

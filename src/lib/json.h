@@ -23,6 +23,13 @@ json_object *k8ssa_json_parse_strict(const char *body, size_t len, size_t max_le
                                      const char **why);
 
 /*
+ * json_tokener_parse_ex(tok, s, len) with the thread in the C locale, which
+ * spares json-c's own locale switch a malloc and a process-wide lock. len is
+ * below INT_MAX (the callers bound it far lower).
+ */
+json_object *k8ssa_json_tokener_parse(struct json_tokener *tok, const char *s, size_t len);
+
+/*
  * Writes s[0..len) at o as a JSON string the way Go's encoding/json does
  * (\" \\ \n \r \t, other controls as \u00XX, and <, >, &, U+2028, U+2029 as
  * \u escapes); returns the end. o needs room for k8ssa_json_string_max(len).

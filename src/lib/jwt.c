@@ -1,6 +1,7 @@
 /* jwt.c - unverified exp of a JWT (see jwt.h). */
 #include "jwt.h"
 #include "identity.h"
+#include "json.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -130,7 +131,7 @@ int k8ssa_jwt_exp(const char *token, size_t len, int64_t *exp)
         tok = json_tokener_new_ex(8);
         if (tok != NULL) {
             json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-            obj = json_tokener_parse_ex(tok, (const char *)buf, (int)n);
+            obj = k8ssa_json_tokener_parse(tok, (const char *)buf, (size_t)n);
             if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success
                 && json_tokener_get_parse_end(tok) == (size_t)n)
                 found = exp_of(obj, exp);
