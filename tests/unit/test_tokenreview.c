@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include "unit.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1069,6 +1070,35 @@ static void test_escaped_surrogates(void **state)
         (void)parse_s(p, answer_user(p, apr_psprintf(p, "\"username\":\"a%s\"", esc[i])), NULL, 0);
 }
 
+/* json.c runs json-c in the C locale object (json-c's own locale switch is
+ * then cheap): the thread's locale, the process-wide one or its own, is
+ * back after every parse, taken or refused. */
+static void test_parse_keeps_thread_locale(void **state)
+{
+    apr_pool_t *p = *state;
+    locale_t mine = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+    k8ssa_review_result r;
+
+    assert_true(uselocale((locale_t)0) == LC_GLOBAL_LOCALE);
+    r = parse_s(p, REAL_ANSWER, NULL, 0);
+    assert_int_equal(r.outcome, K8SSA_REVIEW_AUTHENTICATED);
+    assert_true(uselocale((locale_t)0) == LC_GLOBAL_LOCALE);
+    (void)parse_s(p, "{\"status\":", NULL, 0);
+    assert_true(uselocale((locale_t)0) == LC_GLOBAL_LOCALE);
+
+    if (mine == (locale_t)0)
+        mine = newlocale(LC_ALL_MASK, "POSIX", (locale_t)0);
+    assert_true(mine != (locale_t)0);
+    uselocale(mine);
+    r = parse_s(p, REAL_ANSWER, NULL, 0);
+    assert_int_equal(r.outcome, K8SSA_REVIEW_AUTHENTICATED);
+    assert_true(uselocale((locale_t)0) == mine);
+    (void)parse_s(p, "[1,2", NULL, 0);
+    assert_true(uselocale((locale_t)0) == mine);
+    uselocale(LC_GLOBAL_LOCALE);
+    freelocale(mine);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pool_setup, pool_teardown)
@@ -1080,6 +1110,7 @@ int main(void)
         T(test_request_long_token),
         T(test_request_escaping_every_position),
         T(test_parse_real_answer),
+        T(test_parse_keeps_thread_locale),
         T(test_parse_minimal_user),
         T(test_parse_unicode_and_escapes),
         T(test_parse_extra_multi),
