@@ -490,7 +490,11 @@ def start_servers(args, processes, work, now):
     module = stack.copy_module(args.module, work)
     docs = stack.make_docs(work)
     standin = stack.Standin(processes, work, now)
-    token_file = stack.write_file(os.path.join(work, "module.token"), "bench-credential\n")
+    # The module's own credential as in a cluster: a projected service-account
+    # token, as long as the clients' (libcurl copies a header into the
+    # request a byte at a time, so its length is part of a review's cost).
+    token_file = stack.write_file(os.path.join(work, "module.token"),
+                                  stack.bench_token(now) + "\n")
     servers = {"k8ssa": stack.Httpd(work, "k8ssa", lambda d, port: stack.k8ssa_conf(
         d, port, docs, module, standin, token_file))}
     if args.openidc and not args.callgrind:

@@ -132,12 +132,14 @@ def bench_token(now):
 # The API stand-in: nginx with fixed answers
 
 
-def tokenreview_answer():
+def tokenreview_answer(echoed_token):
     """What kube-apiserver answers for a valid token when the request named
-    no audiences: the API server's own audiences."""
+    no audiences: the API server's own audiences, and the request's spec
+    echoed, token and all. A fixed answer cannot echo each request's token:
+    one of the same length costs the module the same to parse and wipe."""
     return {
         "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-        "metadata": {"creationTimestamp": None}, "spec": {},
+        "metadata": {"creationTimestamp": None}, "spec": {"token": echoed_token},
         "status": {
             "authenticated": True,
             "user": {"username": USERNAME, "uid": "6b3f2a5e-0c4d-4b8e-9a61-3d2f1c0b9e77",
@@ -174,7 +176,7 @@ def nginx_conf(work, port, pki, now):
     (kube-apiserver keeps them too), an access log the harness counts.
     `return` discards the request body before answering, so keep-alive
     holds after a POST."""
-    answers = [(TOKENREVIEW_URI, 201, tokenreview_answer()),
+    answers = [(TOKENREVIEW_URI, 201, tokenreview_answer(bench_token(now))),
                (ACCESSREVIEW_URI, 201, accessreview_answer()),
                (INTROSPECTION_URI, 200, introspection_answer(now))]
     locations = "".join(
