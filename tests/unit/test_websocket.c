@@ -292,12 +292,8 @@ static void test_size_limit(void **state)
  * caller wipes (authn.c). The pool's memory is read between two allocations
  * of a fresh pool (an APR pool hands out one block in order); the sanitizer
  * build gives each allocation a malloc block of its own, so it skips. */
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef K8SSA_UNIT_ASAN
 #define POOL_NOT_CONTIGUOUS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POOL_NOT_CONTIGUOUS 1
-#endif
 #endif
 
 #ifndef POOL_NOT_CONTIGUOUS

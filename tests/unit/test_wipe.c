@@ -21,12 +21,8 @@
 #include "tokenreview.h"
 
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef K8SSA_UNIT_ASAN
 #define NO_INTERPOSITION 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_INTERPOSITION 1
-#endif
 #endif
 
 #ifndef NO_INTERPOSITION

@@ -14,6 +14,17 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+/* AddressSanitizer builds: their runtime owns malloc and free, and each pool
+ * allocation of ours is a malloc block of its own (tests/common/asan_pools.c),
+ * so tests that interpose free() or read a pool's memory in order skip. */
+#if defined(__SANITIZE_ADDRESS__)
+#define K8SSA_UNIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define K8SSA_UNIT_ASAN 1
+#endif
+#endif
+
 static inline int group_setup(void **state)
 {
     (void)state;
