@@ -8,12 +8,14 @@
  * handle resumes TLS instead of a full handshake.
  */
 #include "apiclient.h"
+#include "answer.h"
 #include "counters.h"
 #include "credential.h"
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,17 +35,6 @@ struct k8ssa_apiclient {
     unsigned long requests;
     unsigned long connections;
 };
-
-/* The answer, collected in the caller's pool: no malloc, and no copy once it
- * is complete. The pool is reused without being cleared, so every byte
- * written is wiped (exchange()), as the API server echoes spec.token. */
-typedef struct {
-    apr_pool_t *pool;
-    char *buf;
-    size_t len, cap;
-    size_t high;            /* bytes written to buf by any attempt, its NUL included */
-    int too_large;
-} body_buffer;
 
 static apr_status_t global_cleanup(void *data)
 {
@@ -130,35 +121,10 @@ apr_status_t k8ssa_apiclient_create(apr_pool_t *p, const k8ssa_api_config *cfg,
 
 static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
 {
-    body_buffer *b = ud;
     size_t n = size * nmemb;
 
-    if (b->len + n > K8SSA_API_MAX_BODY) {
-        b->too_large = 1;
-        return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        char *nb;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        nb = apr_palloc(b->pool, cap);
-        if (b->buf != NULL) {
-            memcpy(nb, b->buf, b->len);
-            /* the old block stays in the pool: wiped, as it may hold the
-             * echoed token */
-            memset(b->buf, 0, b->high);
-        }
-        b->buf = nb;
-        b->cap = cap;
-        b->high = b->len;
-    }
-    memcpy(b->buf + b->len, data, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-    if (b->len + 1 > b->high)
-        b->high = b->len + 1;
-    return n;
+    /* 0 aborts the transfer with CURLE_WRITE_ERROR */
+    return k8ssa_answer_append(ud, data, n) ? n : 0;
 }
 
 /* libcurl resends a request by itself, on a new connection, when a reused
@@ -261,7 +227,7 @@ typedef struct {
 
 static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const char *json,
                     const char *token, int fresh, apr_interval_time_t left,
-                    body_buffer *body, attempt_result *ar)
+                    k8ssa_answer *body, attempt_result *ar)
 {
     struct curl_slist *hdrs = NULL;
     char *auth = NULL;
@@ -270,20 +236,21 @@ static void attempt(struct k8ssa_apiclient *c, CURL *h, const char *url, const c
     if (ms < 1)
         ms = 1;
     memset(ar, 0, sizeof(*ar));
-    body->len = 0;
-    body->too_large = 0;
+    k8ssa_answer_restart(body);
     if (json != NULL)
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     if (token != NULL) {
+        /* curl_slist_append copies it; the copy is wiped below. Not a
+         * memset before free(): the compiler may drop that dead store. */
         size_t n = strlen(token) + sizeof("Authorization: Bearer ");
         auth = malloc(n);
         if (auth != NULL) {
             memcpy(auth, "Authorization: Bearer ", sizeof("Authorization: Bearer ") - 1);
             memcpy(auth + sizeof("Authorization: Bearer ") - 1, token, strlen(token) + 1);
             hdrs = curl_slist_append(hdrs, auth);
-            memset(auth, 0, n);
+            OPENSSL_cleanse(auth, n);
             free(auth);
         }
     }
@@ -337,13 +304,14 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
 {
     const char *url = apr_pstrcat(p, c->cfg.server_url, path, NULL);
     apr_time_t deadline = apr_time_now() + c->cfg.timeout;
-    body_buffer body = { p, NULL, 0, 0, 0, 0 };
+    k8ssa_answer body;
     attempt_result ar;
     int retried = 0, reauthed = 0, fresh = 0;
     long connects = 0;
     CURL *h;
 
     memset(out, 0, sizeof(*out));
+    k8ssa_answer_init(&body, p, K8SSA_API_MAX_BODY);
     h = checkout(c);
     if (h == NULL) {
         out->status = K8SSA_API_UNAVAILABLE;
@@ -408,16 +376,9 @@ static void exchange(k8ssa_apiclient *c, apr_pool_t *p, const char *path, const 
         out->status = K8SSA_API_UNEXPECTED;
         out->error = apr_psprintf(p, "unexpected HTTP %ld", ar.code);
     }
-    if (body.buf != NULL) {
-        /* The API server echoes spec.token: the answer holds the client's
-         * token. A body handed out is the caller's to wipe (its body_len
-         * bytes); what lies past it (an earlier attempt's longer answer)
-         * and any other answer is wiped here. */
-        if (out->status == K8SSA_API_OK)
-            memset(body.buf + body.len, 0, body.high - body.len);
-        else
-            memset(body.buf, 0, body.high);
-    }
+    /* The API server echoes spec.token: the answer holds the client's
+     * token. A body handed out is the caller's to wipe. */
+    k8ssa_answer_finish(&body, out->status == K8SSA_API_OK);
 }
 
 void k8ssa_apiclient_post(k8ssa_apiclient *c, apr_pool_t *p, const char *path,

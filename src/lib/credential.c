@@ -12,6 +12,7 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,7 +104,7 @@ static int refresh_locked(k8ssa_credential *c, int force)
             int first = c->token == NULL;   /* create()'s read is no reload */
             if (copy != NULL) {
                 if (c->token != NULL) {
-                    memset(c->token, 0, strlen(c->token));
+                    OPENSSL_cleanse(c->token, strlen(c->token));  /* kept before free() */
                     free(c->token);
                 }
                 c->token = copy;
@@ -126,7 +127,7 @@ static apr_status_t credential_cleanup(void *data)
     k8ssa_credential *c = data;
 
     if (c->token != NULL) {
-        memset(c->token, 0, strlen(c->token));
+        OPENSSL_cleanse(c->token, strlen(c->token));  /* kept before free() */
         free(c->token);
         c->token = NULL;
     }
