@@ -7,11 +7,14 @@
 /* The first block: a TokenReview answer with its echoed token fits. */
 #define FIRST_BLOCK 4096
 
+/* Above it, doubling the block could wrap: no answer comes near. */
+#define MAX_ANSWER ((size_t)-1 / 4)
+
 void k8ssa_answer_init(k8ssa_answer *a, apr_pool_t *p, size_t max)
 {
     memset(a, 0, sizeof(*a));
     a->pool = p;
-    a->max = max;
+    a->max = max < MAX_ANSWER ? max : MAX_ANSWER;
 }
 
 void k8ssa_answer_restart(k8ssa_answer *a)
@@ -45,7 +48,8 @@ int k8ssa_answer_append(k8ssa_answer *a, const char *data, size_t n)
         a->cap = cap;
         a->high = a->len;
     }
-    memcpy(a->buf + a->len, data, n);
+    if (n > 0)                   /* data may be NULL then */
+        memcpy(a->buf + a->len, data, n);
     a->len += n;
     a->buf[a->len] = '\0';
     if (a->len + 1 > a->high)

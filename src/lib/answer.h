@@ -15,7 +15,7 @@
 
 typedef struct {
     apr_pool_t *pool;
-    size_t max;             /* bytes accepted at most; more sets too_large */
+    size_t max;             /* bytes accepted at most (a quarter of SIZE_MAX at most) */
     char *buf;              /* NULL until the first byte; NUL-terminated */
     size_t len, cap;
     size_t high;            /* bytes written to buf by any attempt, its NUL included */

@@ -39,6 +39,12 @@ static apr_status_t wipe_read_buffer(void *buf)
     return APR_SUCCESS;
 }
 
+static apr_status_t wipe_token_copy(void *token)
+{
+    memset(token, 0, strlen(token));
+    return APR_SUCCESS;
+}
+
 apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
                                         const char **token, const char **why)
 {
@@ -79,6 +85,8 @@ apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
         return APR_EINVAL;
     }
     *token = apr_pstrmemdup(p, buf + start, len - start);
+    /* whatever the caller does with it, it goes with p wiped */
+    apr_pool_cleanup_register(p, *token, wipe_token_copy, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
 
@@ -140,9 +148,19 @@ apr_status_t k8ssa_credential_open(apr_pool_t *p, const char *path,
 {
     k8ssa_credential *c = apr_pcalloc(p, sizeof(*c));
     const char *token;
+    apr_pool_t *check;
     apr_status_t rv;
 
-    rv = k8ssa_credential_read_file(p, path, &token, why);
+    /* The first read only checks the file (refresh_locked() keeps the
+     * token): in a pool of its own, gone and wiped at once, as p lives as
+     * long as the configuration and would hold a rotated-out token. */
+    rv = apr_pool_create(&check, p);
+    if (rv != APR_SUCCESS) {
+        *why = "cannot create a pool";
+        return rv;
+    }
+    rv = k8ssa_credential_read_file(check, path, &token, why);
+    apr_pool_destroy(check);
     if (rv != APR_SUCCESS)
         return rv;
     rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);

@@ -29,7 +29,8 @@ apr_status_t k8ssa_credential_open(apr_pool_t *p, const char *path,
  * empty file, or a token that is not an RFC 6750 b64token (it is sent as
  * "Authorization: Bearer <token>"), is an error (APR_EINVAL) with *why set.
  * A file that later becomes empty, unreadable or invalid keeps the last good
- * token in use.
+ * token in use. The token and the raw read are wiped when p is cleared or
+ * destroyed.
  */
 apr_status_t k8ssa_credential_read_file(apr_pool_t *p, const char *path,
                                         const char **token, const char **why);

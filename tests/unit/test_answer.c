@@ -166,6 +166,59 @@ static void test_retry_shorter_answer(void **state)
         }
 }
 
+/* A retry's longer answer grows the buffer: the block it leaves holds the
+ * first attempt's bytes past the second's (high > len), wiped in full. */
+static void test_retry_longer_answer_grows(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char secret[] = "SeCrEt-regrow-6f3";
+    const char *first = answer_with(p, secret, 4000);
+    char *second = apr_palloc(p, 6000);
+    k8ssa_answer a;
+    blocks b = { { 0 }, { 0 }, 0 };
+    const char *old;
+    size_t old_high, i;
+    int keep;
+
+    memset(second, 'y', 6000);
+    for (keep = 0; keep <= 1; keep++) {
+        b.n = 0;
+        k8ssa_answer_init(&a, p, 1 << 20);
+        assert_int_equal(append(&a, &b, first, 4000), 1);   /* a 503's body */
+        old = a.buf;
+        old_high = a.high;
+        k8ssa_answer_restart(&a);
+        assert_int_equal(append(&a, &b, second, 100), 1);
+        assert_int_equal(append(&a, &b, second, 5900), 1);  /* grows */
+        assert_true(a.buf != old);
+        for (i = 0; i < old_high; i++)
+            assert_int_equal(old[i], 0);
+        k8ssa_answer_finish(&a, keep);
+        assert_int_equal(copies(&b, secret, NULL, 0), 0);
+    }
+}
+
+/* Past a kept body, every byte written is zero, not only the secret gone. */
+static void test_kept_tail_zeroed(void **state)
+{
+    apr_pool_t *p = *state;
+    char *first = apr_palloc(p, 3000);
+    k8ssa_answer a;
+    blocks b = { { 0 }, { 0 }, 0 };
+    size_t i;
+
+    memset(first, 'z', 3000);
+    k8ssa_answer_init(&a, p, 1 << 20);
+    assert_int_equal(append(&a, &b, first, 3000), 1);
+    k8ssa_answer_restart(&a);
+    assert_int_equal(append(&a, &b, "{\"ok\":1}", 8), 1);
+    k8ssa_answer_finish(&a, 1);
+    assert_string_equal(a.buf, "{\"ok\":1}");
+    assert_true(a.high >= 3001);
+    for (i = a.len; i < a.high; i++)
+        assert_int_equal(a.buf[i], 0);
+}
+
 /* A retry that got an empty answer hands out "", not the first one. */
 static void test_retry_empty_answer(void **state)
 {
@@ -234,9 +287,17 @@ static void test_too_large(void **state)
     assert_int_equal(append(&a, &b, s, 96), 0);
     assert_int_equal(a.len, 5);
     assert_int_equal(copies(&b, secret, NULL, 0), 0);
-    /* a huge n cannot wrap the bound */
+    /* a huge n cannot wrap the bound, nor a huge max the doubling */
     assert_int_equal(k8ssa_answer_append(&a, s, (size_t)-1), 0);
     assert_int_equal(a.len, 5);
+    {
+        k8ssa_answer big;
+        k8ssa_answer_init(&big, p, (size_t)-1);
+        assert_true(big.max <= (size_t)-1 / 4);
+        assert_int_equal(k8ssa_answer_append(&big, s, (size_t)-1 / 2), 0);
+        assert_int_equal(k8ssa_answer_append(&big, NULL, 0), 1);
+        assert_string_equal(big.buf, "");
+    }
     /* a retry starts below the bound again */
     k8ssa_answer_restart(&a);
     assert_int_equal(a.too_large, 0);
@@ -253,6 +314,8 @@ int main(void)
         T(test_never_appended),
         T(test_growth_wipes_old_blocks),
         T(test_retry_shorter_answer),
+        T(test_retry_longer_answer_grows),
+        T(test_kept_tail_zeroed),
         T(test_retry_empty_answer),
         T(test_not_kept_all_wiped),
         T(test_too_large),

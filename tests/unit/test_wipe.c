@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_allocator.h>
 #include <apr_strings.h>
 
 #include "credential.h"
@@ -35,7 +36,7 @@
 static const char TOKEN[] = "eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ3aXBlLW1lIn0.c2VjcmV0LXNpZ25hdHVyZS0xMjM0NTY3ODk";
 static const char *watched = TOKEN;   /* the token looked for */
 static int watching;
-static unsigned found, freed;
+static unsigned found, freed, wiped;   /* wiped: blocks that begin with strlen(watched) zeros */
 
 void free(void *p)
 {
@@ -44,10 +45,13 @@ void free(void *p)
     if (real_free == NULL)
         real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
     if (p != NULL && watching) {
-        size_t n = malloc_usable_size(p);
+        size_t n = malloc_usable_size(p), w = strlen(watched), i = 0;
         freed++;
-        if (memmem(p, n, watched, strlen(watched)) != NULL)
+        if (memmem(p, n, watched, w) != NULL)
             found++;
+        while (i < w && i < n && ((const char *)p)[i] == 0)
+            i++;
+        wiped += i == w;
     }
     real_free(p);
 }
@@ -80,6 +84,29 @@ static void test_parse_leaves_no_token_in_freed_memory(void **state)
 #endif
 }
 
+static char token_file[] = "/tmp/k8ssa-test-wipe-XXXXXX";
+
+#ifndef NO_INTERPOSITION
+/* The token file's path, made once; removed in the teardown (a failed
+ * assertion does not reach the end of a test). */
+static char *token_path(void)
+{
+    if (strchr(token_file, 'X') != NULL) {
+        int fd = mkstemp(token_file);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    return token_file;
+}
+#endif
+
+static int remove_token_file(void **state)
+{
+    if (strchr(token_file, 'X') == NULL)
+        unlink(token_file);
+    return pool_teardown(state);
+}
+
 #ifndef NO_INTERPOSITION
 static void write_token_file(const char *path, const char *token)
 {
@@ -102,13 +129,10 @@ static void test_credential_token_wiped_when_freed(void **state)
     apr_pool_t *p = *state, *cp;
     static const char first[] = "eyJhbGciOiJSUzI1NiJ9.Zmlyc3QtY3JlZGVudGlhbA.c2lnLW9uZQ";
     static const char second[] = "eyJhbGciOiJSUzI1NiJ9.c2Vjb25kLWNyZWRlbnRpYWwtbG9uZ2Vy.c2lnLXR3bw";
-    char path[] = "/tmp/k8ssa-test-wipe-XXXXXX";
-    int fd = mkstemp(path);
+    char *path = token_path();
     k8ssa_credential *c;
     const char *why = NULL, *t;
 
-    assert_true(fd >= 0);
-    close(fd);
     write_token_file(path, first);
     assert_int_equal(apr_pool_create(&cp, p), APR_SUCCESS);
     assert_int_equal(k8ssa_credential_open(cp, path, 0, &c, &why), APR_SUCCESS);
@@ -118,23 +142,82 @@ static void test_credential_token_wiped_when_freed(void **state)
     /* the rotation: the first token's block is freed */
     write_token_file(path, second);
     watched = first;
-    found = freed = 0;
+    found = freed = wiped = 0;
     watching = 1;
     t = k8ssa_credential_token(c, p);
     watching = 0;
     assert_string_equal(t, second);
-    assert_true(freed > 0);
+    assert_true(wiped > 0);             /* the first token's block, zeroed */
     assert_int_equal(found, 0);
 
     /* the credential goes with its pool: the second token's block is freed */
     watched = second;
-    found = freed = 0;
+    found = freed = wiped = 0;
     watching = 1;
     apr_pool_destroy(cp);
     watching = 0;
-    assert_true(freed > 0);
+    assert_true(wiped > 0);
     assert_int_equal(found, 0);
-    unlink(path);
+#endif
+}
+
+#ifndef NO_INTERPOSITION
+/* Copies of needle in the memory nodes an allocator holds free, taken back
+ * one by one (the smallest first) and returned; *scanned: their bytes. */
+static unsigned copies_in_free_nodes(apr_allocator_t *al, const char *needle, size_t *scanned)
+{
+    apr_memnode_t *nodes[64];
+    unsigned copies = 0;
+    int i, n = 0;
+
+    *scanned = 0;
+    while (n < 64 && (nodes[n] = apr_allocator_alloc(al, 1)) != NULL) {
+        const char *from = (const char *)nodes[n] + APR_MEMNODE_T_SIZE, *p = from;
+        while ((p = memmem(p, (size_t)(nodes[n]->endp - p), needle, strlen(needle))) != NULL) {
+            copies++;
+            p++;
+        }
+        *scanned += (size_t)(nodes[n]->endp - from);
+        n++;
+    }
+    for (i = 0; i < n; i++)
+        apr_allocator_free(al, nodes[i]);
+    return copies;
+}
+#endif
+
+/* Every copy of the module's credential made in the credential's pool (its
+ * first read, which only checks the file) is wiped before the pool's memory
+ * goes back to its allocator, by the rotation and at the end: the pool
+ * lives as long as the configuration. */
+static void test_credential_pool_memory_wiped(void **state)
+{
+#ifdef NO_INTERPOSITION
+    (void)state;
+    skip();
+#else
+    apr_pool_t *p = *state, *cp;
+    apr_allocator_t *al;
+    static const char first[] = "eyJhbGciOiJSUzI1NiJ9.cG9vbC1maXJzdA.c2lnLXBvb2wtMQ";
+    static const char second[] = "eyJhbGciOiJSUzI1NiJ9.cG9vbC1zZWNvbmQtbG9uZ2Vy.c2lnLXBvb2wtMg";
+    char *path = token_path();
+    k8ssa_credential *c;
+    const char *why = NULL;
+    size_t scanned;
+
+    write_token_file(path, first);
+    assert_int_equal(apr_allocator_create(&al), APR_SUCCESS);
+    assert_int_equal(apr_pool_create_ex(&cp, NULL, NULL, al), APR_SUCCESS);
+    assert_int_equal(k8ssa_credential_open(cp, path, 0, &c, &why), APR_SUCCESS);
+    assert_string_equal(k8ssa_credential_token(c, p), first);
+    write_token_file(path, second);
+    assert_string_equal(k8ssa_credential_token(c, p), second);
+    apr_pool_destroy(cp);
+    assert_int_equal(copies_in_free_nodes(al, first, &scanned), 0);
+    assert_int_equal(copies_in_free_nodes(al, second, &scanned), 0);
+    /* the nodes were there to read: the 64 KiB read buffer's among them */
+    assert_true(scanned > K8SSA_CREDENTIAL_MAX_BYTES);
+    apr_allocator_destroy(al);
 #endif
 }
 
@@ -144,7 +227,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_leaves_no_token_in_freed_memory,
                                         pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_credential_token_wiped_when_freed,
-                                        pool_setup, pool_teardown),
+                                        pool_setup, remove_token_file),
+        cmocka_unit_test_setup_teardown(test_credential_pool_memory_wiped,
+                                        pool_setup, remove_token_file),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
