@@ -84,17 +84,22 @@ static void test_parse_leaves_no_token_in_freed_memory(void **state)
 #endif
 }
 
-static char token_file[] = "/tmp/k8ssa-test-wipe-XXXXXX";
+#define TOKEN_FILE_TEMPLATE "/tmp/k8ssa-test-wipe-XXXXXX"
+static char token_file[sizeof(TOKEN_FILE_TEMPLATE)];
+static int token_file_made;
 
 #ifndef NO_INTERPOSITION
-/* The token file's path, made once; removed in the teardown (a failed
+/* A token file of the test's own; removed in the teardown (a failed
  * assertion does not reach the end of a test). */
 static char *token_path(void)
 {
-    if (strchr(token_file, 'X') != NULL) {
-        int fd = mkstemp(token_file);
+    if (!token_file_made) {
+        int fd;
+        memcpy(token_file, TOKEN_FILE_TEMPLATE, sizeof(token_file));
+        fd = mkstemp(token_file);
         assert_true(fd >= 0);
         close(fd);
+        token_file_made = 1;
     }
     return token_file;
 }
@@ -102,8 +107,10 @@ static char *token_path(void)
 
 static int remove_token_file(void **state)
 {
-    if (strchr(token_file, 'X') == NULL)
+    if (token_file_made) {
         unlink(token_file);
+        token_file_made = 0;
+    }
     return pool_teardown(state);
 }
 
@@ -163,21 +170,26 @@ static void test_credential_token_wiped_when_freed(void **state)
 
 #ifndef NO_INTERPOSITION
 /* Copies of needle in the memory nodes an allocator holds free, taken back
- * one by one (the smallest first) and returned; *scanned: their bytes. */
-static unsigned copies_in_free_nodes(apr_allocator_t *al, const char *needle, size_t *scanned)
+ * smallest first, up to the first node larger than the 64 KiB read buffer
+ * (*big then 1). apr_allocator_alloc(al, 1) never fails for want of a free
+ * node: it makes a fresh one, of 8 KiB, so a larger node was a pool's. */
+static unsigned copies_in_free_nodes(apr_allocator_t *al, const char *needle, int *big)
 {
     apr_memnode_t *nodes[64];
     unsigned copies = 0;
     int i, n = 0;
 
-    *scanned = 0;
-    while (n < 64 && (nodes[n] = apr_allocator_alloc(al, 1)) != NULL) {
-        const char *from = (const char *)nodes[n] + APR_MEMNODE_T_SIZE, *p = from;
+    *big = 0;
+    while (!*big && n < 64) {
+        const char *from, *p;
+        nodes[n] = apr_allocator_alloc(al, 1);
+        assert_non_null(nodes[n]);
+        from = p = (const char *)nodes[n] + APR_MEMNODE_T_SIZE;
         while ((p = memmem(p, (size_t)(nodes[n]->endp - p), needle, strlen(needle))) != NULL) {
             copies++;
             p++;
         }
-        *scanned += (size_t)(nodes[n]->endp - from);
+        *big = (size_t)(nodes[n]->endp - from) > K8SSA_CREDENTIAL_MAX_BYTES;
         n++;
     }
     for (i = 0; i < n; i++)
@@ -203,20 +215,22 @@ static void test_credential_pool_memory_wiped(void **state)
     char *path = token_path();
     k8ssa_credential *c;
     const char *why = NULL;
-    size_t scanned;
+    int big;
 
     write_token_file(path, first);
     assert_int_equal(apr_allocator_create(&al), APR_SUCCESS);
     assert_int_equal(apr_pool_create_ex(&cp, NULL, NULL, al), APR_SUCCESS);
     assert_int_equal(k8ssa_credential_open(cp, path, 0, &c, &why), APR_SUCCESS);
+    /* open()'s check read went at once, wiped: its read buffer is free */
+    assert_int_equal(copies_in_free_nodes(al, first, &big), 0);
+    assert_true(big);
     assert_string_equal(k8ssa_credential_token(c, p), first);
     write_token_file(path, second);
     assert_string_equal(k8ssa_credential_token(c, p), second);
     apr_pool_destroy(cp);
-    assert_int_equal(copies_in_free_nodes(al, first, &scanned), 0);
-    assert_int_equal(copies_in_free_nodes(al, second, &scanned), 0);
-    /* the nodes were there to read: the 64 KiB read buffer's among them */
-    assert_true(scanned > K8SSA_CREDENTIAL_MAX_BYTES);
+    assert_int_equal(copies_in_free_nodes(al, first, &big), 0);
+    assert_true(big);           /* the 64 KiB read buffer's node was read */
+    assert_int_equal(copies_in_free_nodes(al, second, &big), 0);
     apr_allocator_destroy(al);
 #endif
 }
