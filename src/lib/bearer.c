@@ -4,8 +4,8 @@
  *   b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
  */
 #include "bearer.h"
+#include "lanes.h"
 
-#include <stdint.h>
 #include <string.h>
 
 /* One byte of the set: letters, '-' '.' '/' and digits (0x2d-0x39, one
@@ -16,33 +16,16 @@ static inline unsigned is_b64token_char(unsigned char c)
            | (c == '+') | (c == '_') | (c == '~');
 }
 
-#define BLOCK 16
-
-/* The same test on 16 bytes at once, by GCC/clang vector extensions (plain
- * scalar code where the target has no vectors): 0xff in a lane whose byte
- * is of the set, 0 elsewhere. */
-typedef unsigned char bytes16 __attribute__((vector_size(BLOCK)));
-
-/* Vectors by pointer, never by value: a vector argument or return value
- * changes the ABI where the target has no vector registers (i386 without
- * SSE), which gcc warns about. */
-static void and_block_lanes(const unsigned char *s, bytes16 *acc)
+/* The same test on a block of 16 bytes: ANDs its lanes into *acc. */
+static void and_block_lanes(const unsigned char *s, k8ssa_bytes16 *acc)
 {
-    bytes16 c, ok;
+    k8ssa_bytes16 c, ok;
 
-    memcpy(&c, s, BLOCK);
-    ok = (bytes16)((bytes16)((c | 0x20) - 'a') < 26);
-    ok |= (bytes16)((bytes16)(c - '-') < 13);
-    ok |= (bytes16)(c == '+') | (bytes16)(c == '_') | (bytes16)(c == '~');
+    k8ssa_lanes_load(&c, s);
+    ok = (k8ssa_bytes16)((k8ssa_bytes16)((c | 0x20) - 'a') < 26);
+    ok |= (k8ssa_bytes16)((k8ssa_bytes16)(c - '-') < 13);
+    ok |= (k8ssa_bytes16)(c == '+') | (k8ssa_bytes16)(c == '_') | (k8ssa_bytes16)(c == '~');
     *acc &= ok;
-}
-
-static unsigned all_lanes_set(const bytes16 *v)
-{
-    uint64_t half[2];
-
-    memcpy(half, v, sizeof(half));
-    return (half[0] & half[1]) == UINT64_MAX;
 }
 
 int k8ssa_is_b64token(const char *s, size_t len)
@@ -50,7 +33,7 @@ int k8ssa_is_b64token(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     size_t end = len, i = 0;
     unsigned all = 1;
-    bytes16 lanes = { 0 };
+    k8ssa_bytes16 lanes = { 0 };
 
     lanes = ~lanes;
     while (end > 0 && s[end - 1] == '=')
@@ -58,9 +41,9 @@ int k8ssa_is_b64token(const char *s, size_t len)
     if (end == 0)
         return 0;
     /* No early exit: every request's token comes through here, whole. */
-    for (; i + BLOCK <= end; i += BLOCK)
+    for (; i + K8SSA_LANES <= end; i += K8SSA_LANES)
         and_block_lanes(u + i, &lanes);
-    all = all_lanes_set(&lanes);
+    all = (unsigned)k8ssa_lanes_all(&lanes);
     for (; i < end; i++)
         all &= is_b64token_char(u[i]);
     return (int)all;

@@ -8,33 +8,26 @@
  */
 #include "tokenreview.h"
 #include "json.h"
+#include "lanes.h"
 
 #include <apr_strings.h>
 #include <json-c/json.h>
-#include <stdint.h>
 #include <string.h>
-
-#define BLOCK 16
-
-/* GCC/clang vector extensions (scalar code where the target has none). */
-typedef unsigned char bytes16 __attribute__((vector_size(BLOCK)));
 
 /* How many bytes at the start of s[0..len), in whole 16-byte blocks, need
  * no escape: a token is hundreds of bytes and, being a b64token, none of
- * them does, so the body is mostly block copies. Vectors stay local: a
- * vector argument changes the ABI where there are no vector registers. */
+ * them does, so the body is mostly block copies. */
 static size_t plain_blocks(const unsigned char *s, size_t len)
 {
     size_t i;
 
-    for (i = 0; i + BLOCK <= len; i += BLOCK) {
-        bytes16 c, escape;
-        uint64_t half[2];
+    for (i = 0; i + K8SSA_LANES <= len; i += K8SSA_LANES) {
+        k8ssa_bytes16 c, escape;
 
-        memcpy(&c, s + i, BLOCK);
-        escape = (bytes16)(c < 0x20) | (bytes16)(c == '"') | (bytes16)(c == '\\');
-        memcpy(half, &escape, sizeof(half));
-        if ((half[0] | half[1]) != 0)
+        k8ssa_lanes_load(&c, s + i);
+        escape = (k8ssa_bytes16)(c < 0x20) | (k8ssa_bytes16)(c == '"')
+                 | (k8ssa_bytes16)(c == '\\');
+        if (k8ssa_lanes_any(&escape))
             break;
     }
     return i;
@@ -55,7 +48,7 @@ static char *put_json_string(char *o, const char *s, size_t len)
         o += n;
         i += n;
         /* the block that holds a byte to escape, or the tail, byte by byte */
-        end = len - i > BLOCK ? i + BLOCK : len;
+        end = len - i > K8SSA_LANES ? i + K8SSA_LANES : len;
         for (; i < end; i++) {
             unsigned char c = u[i];
             if (c == '"' || c == '\\') {
