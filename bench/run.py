@@ -62,6 +62,9 @@ SCENARIOS = [
              "Require valid-user, a new token per request: one TokenReview each"),
     Scenario("herd", "k8ssa", "herd", "herd", "baseline-lua", "herd",
              "all connections send one new token per second: coalesced misses"),
+    Scenario("spin", "k8ssa", "spin", "fixed", "baseline", "none",
+             "no authentication, a %d ns busy loop per request (bench/spin.c): what "
+             "that much CPU costs the ratio here" % stack.SPIN_NANOSECONDS),
     Scenario("oidc-baseline", "openidc", "plain", "fixed", None, "none",
              "httpd with mod_auth_openidc, no authentication, fixed header"),
     Scenario("oidc-baseline-lua", "openidc", "plain", "unique", None, "none",
@@ -488,6 +491,7 @@ def print_logs(work):
 def start_servers(args, processes, work, now):
     """The stand-in and the httpds, each ready; {name: Httpd}."""
     module = stack.copy_module(args.module, work)
+    spin_module = stack.build_spin_module(work)
     docs = stack.make_docs(work)
     standin = stack.Standin(processes, work, now)
     # The module's own credential as in a cluster: a projected service-account
@@ -496,7 +500,7 @@ def start_servers(args, processes, work, now):
     token_file = stack.write_file(os.path.join(work, "module.token"),
                                   stack.bench_token(now) + "\n")
     servers = {"k8ssa": stack.Httpd(work, "k8ssa", lambda d, port: stack.k8ssa_conf(
-        d, port, docs, module, standin, token_file))}
+        d, port, docs, module, spin_module, standin, token_file))}
     if args.openidc and not args.callgrind:
         servers["openidc"] = stack.Httpd(work, "openidc", lambda d, port: stack.openidc_conf(
             d, port, docs, standin))

@@ -41,9 +41,12 @@ USERNAME = "system:serviceaccount:bench:client"
 GROUPS = ["system:serviceaccounts", "system:serviceaccounts:bench", "system:authenticated"]
 # The Lua scripts replace this many characters at the end of the signature.
 SUFFIX_LEN = 10
+# The spin location's busy loop per request (bench/spin.c): a yardstick of
+# known user-space CPU, about as much as the module's own work on a hit.
+SPIN_NANOSECONDS = 1000
 # Every request of the bench gets this file: 6 bytes.
 BODY = "hello\n"
-LOCATIONS = ("plain", "hit", "can", "miss", "herd")
+LOCATIONS = ("plain", "hit", "can", "miss", "herd", "spin")
 # The locations each httpd authenticates (the others serve the file freely).
 PROTECTED = {"k8ssa": ("hit", "can", "miss", "herd"), "openidc": ("hit", "miss")}
 
@@ -327,7 +330,7 @@ DocumentRoot "{docs}"
 {server_lines}{blocks}"""
 
 
-def k8ssa_conf(d, port, docs, module, standin, token_file):
+def k8ssa_conf(d, port, docs, module, spin_module, standin, token_file):
     # The review cap defaults to 16 per child, below the 32 threads: a miss
     # benchmark must measure reviews, not the 503s that shed them.
     server = f"""AuthK8sAPIServer {standin.url}
@@ -346,8 +349,9 @@ AuthK8sReviewConcurrency {THREADS_PER_CHILD}
                  ("miss", auth + ["Require valid-user"]),
                  ("herd", auth + ["Require valid-user"])]
     assert PROTECTED["k8ssa"] == tuple(name for name, _ in locations)
+    locations.append(("spin", ["BenchSpinNanoseconds %d" % SPIN_NANOSECONDS]))
     modules = [("socache_shmcb_module", MODS + "/mod_socache_shmcb.so"),
-               ("auth_k8ssa_module", module)]
+               ("auth_k8ssa_module", module), ("bench_spin_module", spin_module)]
     return httpd_conf(d, port, docs, modules, server, locations)
 
 
@@ -417,6 +421,21 @@ def make_workdir():
     work = tempfile.mkdtemp(prefix="k8ssa-bench.")
     os.chmod(work, 0o755)  # httpd's children run as www-data
     return work
+
+
+def build_spin_module(work):
+    """bench/spin.c built with apxs in the work directory; its .so path."""
+    src_dir = os.path.join(work, "spin")
+    os.makedirs(src_dir)
+    src = os.path.join(src_dir, "mod_bench_spin.c")
+    shutil.copyfile(os.path.join(HERE, "spin.c"), src)
+    out = subprocess.run(["apxs", "-c", "-Wc,-Wall", "-Wc,-Wextra", "-Wc,-Werror", src],
+                         cwd=src_dir, capture_output=True, text=True)
+    so = os.path.join(src_dir, ".libs", "mod_bench_spin.so")
+    if out.returncode != 0 or not os.path.exists(so):
+        raise StartFailed("apxs could not build bench/spin.c:\n" + out.stdout + out.stderr)
+    os.chmod(so, 0o644)
+    return so
 
 
 def copy_module(module, work):
