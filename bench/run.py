@@ -266,8 +266,9 @@ def latency_ms(text):
 
 def percentile(out, p):
     """A line of wrk's latency distribution: anchored, as the +/- Stdev
-    column also ends in '%'."""
-    return re.search(r"^\s+%d%%\s+(\S+)$" % p, out, re.M).group(1)
+    column also ends in '%'. wrk pads a value in seconds with a space
+    ("99%    1.00s ")."""
+    return re.search(r"^\s+%d%%\s+(\S+)\s*$" % p, out, re.M).group(1)
 
 
 def parse_wrk(out):
