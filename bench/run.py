@@ -38,8 +38,9 @@ import stack
 WARMUP_SECONDS = 2
 # wrk counts an answer slower than this as a timeout, a failed check. Its
 # default of 2 s is within the tail of mod_auth_openidc's miss on a slow host
-# (p99 1 s, max about 2 s: a TLS handshake per request with 64 waiting).
-WRK_TIMEOUT_SECONDS = 10
+# (p99 1 s, max about 2 s: a TLS handshake per request with 64 waiting);
+# well under a scenario's 10 s, so that a stuck request still fails one.
+WRK_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)

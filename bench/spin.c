@@ -41,31 +41,56 @@ static uint64_t spin(uint64_t n)
 /* Keeps the compiler from dropping the loop. */
 static volatile uint64_t sink;
 
+/* The thread's CPU time in ns, or a negative number when it cannot be read. */
 static double thread_cpu_ns(void)
 {
     struct timespec t;
 
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+        return -1;
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
+/* A loop this long that still took under a microsecond means a broken
+ * clock, not a fast machine. */
+#define MAX_CALIBRATION_ITERATIONS (UINT64_C(1) << 34)
+/* More iterations per ns than any CPU runs: a spin count that fits. */
+#define MAX_ITERATIONS_PER_NS 1000.0
+
 static void calibrate(apr_pool_t *p, server_rec *s)
 {
-    uint64_t n = 1 << 20;
+    uint64_t n = UINT64_C(1) << 20;
     double used = 0;
 
     (void)p;
     /* Doubling until the loop takes 20 ms of CPU: the clock's resolution
      * and the first call's page faults are then negligible. */
-    while (used < 20e6 && n < (UINT64_C(1) << 40)) {
-        double start = thread_cpu_ns();
+    for (;;) {
+        double start = thread_cpu_ns(), end;
+
         sink = spin(n);
-        used = thread_cpu_ns() - start;
-        if (used < 20e6)
-            n *= 2;
+        end = thread_cpu_ns();
+        if (start < 0 || end < 0) {
+            used = 0;
+            break;
+        }
+        used = end - start;
+        if (used >= 20e6 || n >= MAX_CALIBRATION_ITERATIONS)
+            break;
+        n *= 2;
     }
     iterations_per_ns = used > 0 ? (double)n / used : 0;
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "bench_spin: %.3f iterations per ns",
+    if (iterations_per_ns <= 0 || iterations_per_ns > MAX_ITERATIONS_PER_NS) {
+        /* Every spin request then answers 500: the bench counts non-2xx
+         * answers as a failed check, instead of a ratio near 1.0 from a
+         * loop that never ran. */
+        iterations_per_ns = 0;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "bench_spin: the thread's CPU clock gave no usable calibration");
+        return;
+    }
+    /* NOTICE is written at any LogLevel: each run's error log shows it. */
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "bench_spin: %.3f iterations per ns",
                  iterations_per_ns);
 }
 
@@ -103,8 +128,12 @@ static int spin_fixups(request_rec *r)
 {
     const spin_conf *c = ap_get_module_config(r->per_dir_config, &bench_spin_module);
 
-    if (c->ns > 0)
-        sink = spin((uint64_t)((double)c->ns * iterations_per_ns));
+    if (c->ns <= 0)
+        return DECLINED;
+    if (iterations_per_ns <= 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    /* at most 1e9 ns times MAX_ITERATIONS_PER_NS: within uint64_t */
+    sink = spin((uint64_t)((double)c->ns * iterations_per_ns));
     return DECLINED;
 }
 

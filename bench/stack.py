@@ -429,8 +429,11 @@ def build_spin_module(work):
     os.makedirs(src_dir)
     src = os.path.join(src_dir, "mod_bench_spin.c")
     shutil.copyfile(os.path.join(HERE, "spin.c"), src)
-    out = subprocess.run(["apxs", "-c", "-Wc,-Wall", "-Wc,-Wextra", "-Wc,-Werror", src],
-                         cwd=src_dir, capture_output=True, text=True)
+    try:
+        out = subprocess.run(["apxs", "-c", "-Wc,-Wall", "-Wc,-Wextra", "-Wc,-Werror", src],
+                             cwd=src_dir, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise StartFailed("apxs is missing: install apache2-dev (./scripts/deps.sh)")
     so = os.path.join(src_dir, ".libs", "mod_bench_spin.so")
     if out.returncode != 0 or not os.path.exists(so):
         raise StartFailed("apxs could not build bench/spin.c:\n" + out.stdout + out.stderr)
