@@ -42,7 +42,7 @@ GROUPS = ["system:serviceaccounts", "system:serviceaccounts:bench", "system:auth
 # The Lua scripts replace this many characters at the end of the signature.
 SUFFIX_LEN = 10
 # The spin location's busy loop per request (bench/spin.c): a yardstick of
-# known user-space CPU, about as much as the module's own work on a hit.
+# known user-space CPU, about half of the module's own work on a hit.
 SPIN_NANOSECONDS = 1000
 # Every request of the bench gets this file: 6 bytes.
 BODY = "hello\n"
